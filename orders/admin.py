@@ -1,0 +1,58 @@
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from orders import services
+from orders.models import Order, OrderItem
+
+
+class OrderItemInline(admin.TabularInline):
+    model = OrderItem
+    extra = 1
+    fields = ["name", "size", "temperature", "sugar", "quantity", "unit_price"]
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "status", "total_amount", "customer_phone", "created_at"]
+    list_filter = ["status", "created_at"]
+    search_fields = ["=id", "customer_phone", "note", "items__name"]
+    readonly_fields = ["total_amount", "created_at", "confirmed_at"]
+    fields = ["status", "customer_phone", "note", "total_amount", "created_at", "confirmed_at"]
+    inlines = [OrderItemInline]
+    actions = ["confirm_orders", "cancel_orders"]
+
+    def save_model(self, request, obj, form, change):
+        # The receipts list the items, and the inline items are saved after the order: so an
+        # order confirmed in this form is saved unconfirmed first and confirmed in save_related.
+        was = form.initial.get("status") if change else None
+        if obj.status == Order.Status.CONFIRMED and was != Order.Status.CONFIRMED:
+            obj.status = was or Order.Status.PENDING
+            obj._confirm_after_items = True
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        order = form.instance
+        services.order_total_refresh(order=order)
+        if getattr(order, "_confirm_after_items", False):
+            confirmed = services.order_confirm(order_id=order.pk)
+            order.status, order.confirmed_at = confirmed.status, confirmed.confirmed_at
+
+    @admin.action(description=_("Confirm selected orders (print receipts)"))
+    def confirm_orders(self, request, queryset):
+        confirmed = 0
+        for pk in queryset.filter(status=Order.Status.PENDING).values_list("pk", flat=True):
+            services.order_confirm(order_id=pk)
+            confirmed += 1
+        self.message_user(
+            request,
+            ngettext("%d order confirmed.", "%d orders confirmed.", confirmed) % confirmed,
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Cancel selected orders"))
+    def cancel_orders(self, request, queryset):
+        for pk in queryset.values_list("pk", flat=True):
+            services.order_cancel(order_id=pk)
+        self.message_user(request, _("Selected orders cancelled."), messages.SUCCESS)

@@ -1,0 +1,123 @@
+from django.contrib import admin, messages
+from django.db.models import Count, Q
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from printing import services
+from printing.models import PrinterConfig, PrinterConnection, PrintJob
+
+
+@admin.register(PrinterConfig)
+class PrinterConfigAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "printer_type",
+        "ip_address",
+        "port",
+        "paper_width",
+        "print_copies",
+        "is_active",
+        "auto_print_orders",
+        "open_connections",
+    ]
+    list_filter = ["is_active", "auto_print_orders", "paper_width", "printer_type"]
+    search_fields = ["name", "ip_address", "description"]
+    actions = ["test_print"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                open_count=Count("connections", filter=Q(connections__closed_at__isnull=True))
+            )
+        )
+
+    @admin.display(description=_("connected sockets"), ordering="open_count")
+    def open_connections(self, obj):
+        return obj.open_count
+
+    @admin.action(description=_("Send a test print"))
+    def test_print(self, request, queryset):
+        jobs = [services.print_job_create_test(printer=printer) for printer in queryset]
+        self.message_user(
+            request,
+            ngettext("%d test print queued.", "%d test prints queued.", len(jobs)) % len(jobs),
+            messages.SUCCESS,
+        )
+
+
+@admin.register(PrintJob)
+class PrintJobAdmin(admin.ModelAdmin):
+    list_display = [
+        "__str__",
+        "order",
+        "printer",
+        "job_type",
+        "status",
+        "delivery_attempts",
+        "retry_count",
+        "created_at",
+        "completed_at",
+    ]
+    list_filter = ["status", "job_type", "printer", "created_at"]
+    search_fields = ["=id", "=order__id", "print_content"]
+    list_select_related = ["order", "printer"]
+    readonly_fields = [
+        "order",
+        "printer",
+        "job_type",
+        "status",
+        "receipt",
+        "copies",
+        "priority",
+        "created_at",
+        "sent_at",
+        "started_at",
+        "completed_at",
+        "delivery_attempts",
+        "sent_connection",
+        "error_message",
+        "retry_count",
+        "max_retries",
+    ]
+    exclude = ["print_content"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description=_("receipt"))
+    def receipt(self, obj):
+        return format_html(
+            '<pre style="font-family: monospace; display: inline-block; padding: 8px;'
+            ' border: 1px solid #ccc; background: #fff; color: #000">{}</pre>',
+            obj.print_content,
+        )
+
+
+@admin.register(PrinterConnection)
+class PrinterConnectionAdmin(admin.ModelAdmin):
+    list_display = [
+        "__str__",
+        "printer",
+        "reported_name",
+        "reported_model",
+        "client_address",
+        "connected_at",
+        "last_seen",
+        "closed_at",
+        "close_code",
+    ]
+    list_filter = [("closed_at", admin.EmptyFieldListFilter), "printer"]
+    search_fields = ["reported_name", "client_address"]
+    list_select_related = ["printer"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,586 @@
+"""Delivery of print jobs to printer sockets: ring, claim, send, acknowledge, release.
+
+The print_job table is the queue; the channel layer only rings the bell. Each server process
+runs one Dispatcher that holds the printer sockets connected to that process.
+
+- Fast path: when jobs commit, one bell per printer group carries each job's frame, built
+  once, to the dispatchers holding a socket for that printer: one channel-layer message per
+  process, not per socket. The dispatcher writes the frame to its sockets, then marks the jobs
+  sent.
+- Catch-up: the dispatcher sweeps the table on an interval and whenever a socket connects or
+  names its printer, and offers every waiting job to each local socket that should have it
+  and has not had it on this connection, most urgent first, then oldest. That covers
+  reconnects, restarts, confirmations made in another process on the in-memory layer, and any
+  bell a channel layer dropped.
+
+A job held by a socket that goes away (closed, or its server process died) goes back to
+pending and is offered again with the next attempt number; clients dedupe on job_id.
+"""
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from printing import protocol
+from printing.models import PrintJob
+
+if TYPE_CHECKING:
+    from channels.generic.websocket import AsyncWebsocketConsumer
+
+logger = logging.getLogger("printing.delivery")
+
+BROADCAST_GROUP = "print.all"
+BELL = "print.jobs"
+# Upper bound on the jobs one sweep reads; a larger backlog drains over several sweeps.
+SWEEP_LIMIT = 2000
+Status = PrintJob.Status
+
+
+def printer_group(printer_id: int) -> str:
+    return f"print.printer.{printer_id}"
+
+
+def db(func):
+    """Run ORM work off the event loop, in the shared pool rather than the one sync thread."""
+    return database_sync_to_async(func, thread_sensitive=False)
+
+
+# Frames
+
+
+def job_frame(job: PrintJob, *, attempt: int) -> str:
+    """The protocol message for one job, serialised once for every socket that gets it."""
+    printer = job.printer
+    paper_width = printer.paper_width if printer else 80
+    printer_type = printer.printer_type if printer else "thermal"
+    target = None
+    if printer:
+        target = {"id": printer.pk, "name": printer.name, "ip_address": printer.ip_address}
+    if job.job_type == PrintJob.JobType.TEST:
+        message = protocol.print_command(
+            command="test_print",
+            data={
+                "job_id": job.pk,
+                "content": job.print_content,
+                "copies": job.copies,
+                "attempt": attempt,
+                "printer_config": {"paper_width": paper_width, "printer_type": printer_type},
+                "target_printer": target,
+            },
+        )
+        return protocol.dumps(message)
+    order = job.order
+    order_info = None
+    if order is not None:
+        order_info = {
+            "id": order.pk,
+            "status": order.status,
+            "total_amount": float(order.total_amount),
+            "customer_phone": order.customer_phone,
+            "created_at": protocol.now_iso(order.created_at),
+        }
+    message = protocol.new_order(
+        job_id=job.pk,
+        order_id=job.order_id,
+        job_type=job.job_type,
+        content=job.print_content,
+        copies=job.copies,
+        priority=job.priority,
+        attempt=attempt,
+        order_info=order_info,
+        paper_width=paper_width,
+        printer_type=printer_type,
+        printer=target,
+    )
+    return protocol.dumps(message)
+
+
+# The bell (runs in whichever process committed the jobs)
+
+
+def jobs_announce(jobs: Iterable[PrintJob]) -> None:
+    """Ring the dispatchers that hold sockets for these jobs. Best effort: the sweep is the
+    guarantee, so a channel layer that is down costs latency, never a job."""
+    bells: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for job in jobs:
+        group = printer_group(job.printer_id) if job.printer_id else BROADCAST_GROUP
+        bells[group].append(
+            {"id": job.pk, "printer_id": job.printer_id, "frame": job_frame(job, attempt=1)}
+        )
+    try:
+        async_to_sync(_ring)(bells)
+    except Exception as exc:
+        logger.warning("bell failed (%s); the database sweep will deliver instead", exc)
+
+
+async def _ring(bells: dict[str, list[dict[str, Any]]]) -> None:
+    layer = get_channel_layer()
+    for group, jobs in bells.items():
+        await layer.group_send(group, {"type": BELL, "jobs": jobs})
+
+
+# The queue
+
+
+def jobs_waiting(*, printer_ids: Collection[int]) -> list[tuple[int, int | None, str]]:
+    """(id, printer_id, status) of jobs not yet acknowledged for these printers or for all."""
+    return list(
+        PrintJob.objects.filter(
+            Q(printer__isnull=True) | Q(printer_id__in=list(printer_ids)),
+            status__in=PrintJob.WAITING,
+        )
+        .order_by("priority", "created_at", "id")
+        .values_list("id", "printer_id", "status")[:SWEEP_LIMIT]
+    )
+
+
+def jobs_claim_and_load(*, claims: dict[int, list[int]], job_ids: list[int]) -> dict[int, PrintJob]:
+    """Claim pending jobs for the sockets about to get them; return the jobs as they now are.
+
+    A job another process claimed first stays claimed by it; ours is a no-op update.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        for connection_id, ids in claims.items():
+            PrintJob.objects.filter(id__in=ids, status=Status.PENDING).update(
+                status=Status.SENT,
+                sent_at=now,
+                sent_connection_id=connection_id,
+                delivery_attempts=F("delivery_attempts") + 1,
+            )
+        return PrintJob.objects.select_related("order", "printer").in_bulk(job_ids)
+
+
+def jobs_mark_sent(*, sent: dict[int, list[int]]) -> None:
+    """Record first deliveries made by the bell (attempt 1)."""
+    now = timezone.now()
+    for connection_id, ids in sent.items():
+        PrintJob.objects.filter(id__in=ids, status=Status.PENDING, delivery_attempts=0).update(
+            status=Status.SENT, sent_at=now, sent_connection_id=connection_id, delivery_attempts=1
+        )
+    logger.debug("bell delivered jobs=%s", [job for ids in sent.values() for job in ids])
+
+
+def jobs_release(*, connection_ids: Collection[int]) -> int:
+    """Put jobs held by these (lost) sockets back in the queue."""
+    if not connection_ids:
+        return 0
+    released = PrintJob.objects.filter(
+        status__in=PrintJob.HELD, sent_connection_id__in=list(connection_ids)
+    ).update(status=Status.PENDING, sent_connection=None)
+    if released:
+        logger.info("connections=%s event=released jobs=%s", sorted(connection_ids), released)
+    return released
+
+
+# Acknowledgements
+
+
+@dataclass(frozen=True)
+class StatusOutcome:
+    applied: bool
+    job_status: str
+
+
+# What each reported status may move a job from; anything else is a stale or repeated report.
+_ACCEPTED_FROM = {
+    "printing": (Status.PENDING, Status.SENT),
+    "completed": (Status.PENDING, Status.SENT, Status.PRINTING),
+    "failed": (Status.PENDING, Status.SENT, Status.PRINTING),
+}
+
+
+def job_status_report(
+    *, job_id: int, status: str, message: str, connection_id: int, printer_id: int | None
+) -> StatusOutcome:
+    """Apply a client's `print_status`; raises ProtocolError for a job it may not report on."""
+    job = PrintJob.objects.filter(pk=job_id).values("printer_id", "order_id", "status").first()
+    if job is None:
+        raise protocol.ProtocolError(
+            "unknown_job", f"没有这个打印任务 / no print job {job_id}", job_id=job_id
+        )
+    if job["printer_id"] is not None and job["printer_id"] != printer_id:
+        raise protocol.ProtocolError(
+            "wrong_printer",
+            f"打印任务 {job_id} 属于另一台打印机 / job {job_id} belongs to another printer",
+            job_id=job_id,
+        )
+    if status == "received":
+        return StatusOutcome(applied=False, job_status=job["status"])
+    now = timezone.now()
+    changes: dict[str, Any] = {"status": status}
+    if status == "printing":
+        changes["started_at"] = now
+    elif status == "completed":
+        changes["completed_at"] = now
+    else:
+        changes["error_message"] = message or "打印失败"
+    applied = PrintJob.objects.filter(pk=job_id, status__in=_ACCEPTED_FROM[status]).update(
+        **changes
+    )
+    if applied and status == "completed":
+        # A client may go straight from sent to completed; the job did start.
+        PrintJob.objects.filter(pk=job_id, started_at=None).update(started_at=now)
+    logger.info(
+        "job=%s order=%s connection=%s event=status reported=%s outcome=%s",
+        job_id,
+        job["order_id"],
+        connection_id,
+        status,
+        "applied" if applied else f"ignored(was {job['status']})",
+    )
+    return StatusOutcome(applied=bool(applied), job_status=status if applied else job["status"])
+
+
+# The per-process dispatcher
+
+
+class PrinterSocket:
+    """The dispatcher's handle on one printer consumer."""
+
+    def __init__(self, consumer: "AsyncWebsocketConsumer", connection_id: int, client: str):
+        self.consumer = consumer
+        self.connection_id = connection_id
+        self.client = client
+        self.printer_id: int | None = None
+        # job id -> attempt sent on this connection; a job is re-sent only at a later attempt.
+        self.sent: dict[int, int] = {}
+        self.last_heard = time.monotonic()
+        self.last_ping = 0.0
+        self.heard_since_beat = True
+        self.open = True
+
+    def heard(self) -> None:
+        self.last_heard = time.monotonic()
+        self.heard_since_beat = True
+
+    async def send(self, frame: str) -> None:
+        if self.open:
+            await self.consumer.send(text_data=frame)
+
+
+class Dispatcher:
+    """Holds this process's printer sockets and delivers jobs to them."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.layer = get_channel_layer()
+        self.sockets: dict[int, PrinterSocket] = {}
+        self.by_printer: dict[int, set[PrinterSocket]] = defaultdict(set)
+        self.server_id: int | None = None
+        self.channel: str | None = None
+        self.wake = asyncio.Event()
+        self.tasks: list[asyncio.Task] = []
+        self.started: asyncio.Task | None = None
+        self.started_at = timezone.now()
+
+    # Life cycle
+
+    async def start(self) -> None:
+        from printing import services
+
+        layer_name = type(self.layer).__name__ if self.layer else "none"
+        self.server_id = await db(services.server_process_register)(channel_layer=layer_name)
+        if self.layer is not None:
+            self.channel = await self.layer.new_channel("printdispatch.")
+            await self._join(BROADCAST_GROUP)
+        self.tasks = [
+            self.loop.create_task(self._listen(), name="print-bells"),
+            self.loop.create_task(self._sweep_forever(), name="print-sweep"),
+            self.loop.create_task(self._tick_forever(), name="print-heartbeat"),
+        ]
+        logger.info("server=%s event=dispatcher_started layer=%s", self.server_id, layer_name)
+
+    async def stop(self) -> None:
+        from printing import services
+
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        for sock in self.sockets.values():
+            sock.open = False
+        self.sockets.clear()
+        self.by_printer.clear()
+        if self.server_id is not None:
+            await db(services.server_process_stop)(server_id=self.server_id)
+
+    # Sockets
+
+    async def attach(
+        self, consumer: "AsyncWebsocketConsumer", *, client: str, path: str
+    ) -> PrinterSocket:
+        from printing import services
+
+        connection_id = await db(services.printer_connection_open)(
+            server_id=self.server_id, client_address=client, path=path
+        )
+        sock = PrinterSocket(consumer, connection_id, client)
+        self.sockets[connection_id] = sock
+        logger.info("connection=%s client=%s path=%s event=connect", connection_id, client, path)
+        self.wake.set()
+        return sock
+
+    async def identify(self, sock: PrinterSocket, info: protocol.PrinterInfo):
+        """Bind the socket to the printer it names (or to none); its backlog follows."""
+        from printing import services
+
+        printer = await db(services.printer_connection_identify)(
+            connection_id=sock.connection_id, info=info
+        )
+        await self._bind(sock, printer.pk if printer else None)
+        logger.info(
+            "connection=%s printer=%s reported_name=%r event=bind",
+            sock.connection_id,
+            printer.name if printer else "-",
+            info.name,
+        )
+        self.wake.set()
+        return printer
+
+    async def detach(self, sock: PrinterSocket, code: int | None) -> None:
+        from printing import services
+
+        sock.open = False
+        self.sockets.pop(sock.connection_id, None)
+        await self._bind(sock, None)
+        released = await db(services.printer_connection_close)(
+            connection_id=sock.connection_id, code=code
+        )
+        logger.info(
+            "connection=%s client=%s event=disconnect code=%s released=%s",
+            sock.connection_id,
+            sock.client,
+            code,
+            released,
+        )
+        if released:
+            self.wake.set()
+
+    async def _bind(self, sock: PrinterSocket, printer_id: int | None) -> None:
+        old = sock.printer_id
+        if old == printer_id:
+            return
+        sock.printer_id = printer_id
+        if old is not None:
+            members = self.by_printer.get(old)
+            if members is not None:
+                members.discard(sock)
+                if not members:
+                    del self.by_printer[old]
+                    await self._leave(printer_group(old))
+        if printer_id is not None and sock.open:
+            first = printer_id not in self.by_printer
+            self.by_printer[printer_id].add(sock)
+            if first:
+                await self._join(printer_group(printer_id))
+
+    def targets(self, printer_id: int | None) -> Iterable[PrinterSocket]:
+        if printer_id is None:
+            return list(self.sockets.values())
+        return list(self.by_printer.get(printer_id, ()))
+
+    # Groups: one membership per process and printer, refreshed so that neither group expiry
+    # nor a channel-layer restart can silently drop this process from a group.
+
+    def _groups(self) -> list[str]:
+        return [BROADCAST_GROUP, *(printer_group(pk) for pk in self.by_printer)]
+
+    async def _join(self, group: str) -> None:
+        if self.layer is None or self.channel is None:
+            return
+        try:
+            await self.layer.group_add(group, self.channel)
+        except Exception as exc:
+            logger.warning("group_add %s failed (%s); the sweep covers it", group, exc)
+
+    async def _leave(self, group: str) -> None:
+        if self.layer is None or self.channel is None:
+            return
+        try:
+            await self.layer.group_discard(group, self.channel)
+        except Exception as exc:
+            logger.warning("group_discard %s failed (%s)", group, exc)
+
+    # Fast path
+
+    async def _listen(self) -> None:
+        if self.layer is None:
+            return
+        backoff = 0.5
+        while True:
+            try:
+                message = await self.layer.receive(self.channel)
+                backoff = 0.5
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                logger.warning("channel layer receive failed (%s); retrying", exc)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 10)
+                continue
+            if message.get("type") == BELL:
+                await self._deliver_bell(message["jobs"])
+
+    async def _deliver_bell(self, jobs: list[dict[str, Any]]) -> None:
+        sent: dict[int, list[int]] = defaultdict(list)
+        for job in jobs:
+            first = None
+            for sock in self.targets(job["printer_id"]):
+                if job["id"] in sock.sent or not sock.open:
+                    continue
+                sock.sent[job["id"]] = 1
+                await sock.send(job["frame"])
+                first = first or sock
+            if first is not None:
+                sent[first.connection_id].append(job["id"])
+        if sent:
+            try:
+                await db(jobs_mark_sent)(sent=sent)
+            except Exception:
+                # The frames went out; the sweep will offer the jobs again and clients dedupe.
+                logger.exception("could not mark bell-delivered jobs as sent")
+
+    # Catch-up
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), timeout=settings.PRINT_POLL_INTERVAL)
+            self.wake.clear()
+            try:
+                await self.sweep()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("sweep failed; retrying")
+                await asyncio.sleep(1)
+
+    async def sweep(self) -> None:
+        """Offer every waiting job to the local sockets that should have it and do not."""
+        if not self.sockets:
+            return
+        rows = await db(jobs_waiting)(printer_ids=list(self.by_printer))
+        if len(rows) < SWEEP_LIMIT:
+            self._forget_finished({job_id for job_id, _, _ in rows})
+        plan: list[tuple[int, list[PrinterSocket]]] = []
+        claims: dict[int, list[int]] = defaultdict(list)
+        for job_id, printer_id, status in rows:
+            targets = [
+                sock
+                for sock in self.targets(printer_id)
+                if status == Status.PENDING or job_id not in sock.sent
+            ]
+            if targets:
+                plan.append((job_id, targets))
+                if status == Status.PENDING:
+                    claims[targets[0].connection_id].append(job_id)
+        if not plan:
+            return
+        jobs = await db(jobs_claim_and_load)(claims=claims, job_ids=[pk for pk, _ in plan])
+        for job_id, targets in plan:
+            job = jobs.get(job_id)
+            if job is None or job.status != Status.SENT:
+                continue
+            attempt = job.delivery_attempts
+            frame = None
+            for sock in targets:
+                if not sock.open or sock.sent.get(job_id, 0) >= attempt:
+                    continue
+                frame = frame or job_frame(job, attempt=attempt)
+                sock.sent[job_id] = attempt
+                await sock.send(frame)
+            if frame is not None:
+                logger.info(
+                    "job=%s order=%s printer=%s attempt=%s event=sent sockets=%s",
+                    job_id,
+                    job.order_id,
+                    job.printer.name if job.printer else "*",
+                    attempt,
+                    ",".join(str(sock.connection_id) for sock in targets),
+                )
+
+    def _forget_finished(self, waiting: set[int]) -> None:
+        for sock in self.sockets.values():
+            for job_id in [job_id for job_id in sock.sent if job_id not in waiting]:
+                del sock.sent[job_id]
+
+    # Heartbeats
+
+    async def _tick_forever(self) -> None:
+        last_beat = 0.0
+        while True:
+            await asyncio.sleep(1)
+            now = time.monotonic()
+            await self._ping_quiet(now)
+            if now - last_beat >= settings.PRINT_HEARTBEAT_INTERVAL:
+                last_beat = now
+                try:
+                    await self._beat()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    logger.exception("heartbeat failed; retrying")
+
+    async def _ping_quiet(self, now: float) -> None:
+        interval = settings.PRINT_PING_INTERVAL
+        frame = None
+        for sock in list(self.sockets.values()):
+            if now - sock.last_heard >= interval and now - sock.last_ping >= interval:
+                frame = frame or protocol.dumps(protocol.ping())
+                sock.last_ping = now
+                await sock.send(frame)
+
+    async def _beat(self) -> None:
+        from printing import services
+
+        heard = [sock.connection_id for sock in self.sockets.values() if sock.heard_since_beat]
+        for sock in self.sockets.values():
+            sock.heard_since_beat = False
+        await db(services.server_process_heartbeat)(
+            server_id=self.server_id, heard_connection_ids=heard
+        )
+        if await db(services.server_processes_reap)():
+            self.wake.set()
+        for group in self._groups():
+            await self._join(group)
+
+
+_dispatcher: Dispatcher | None = None
+
+
+async def get_dispatcher() -> Dispatcher:
+    """This process's dispatcher, started on first use (Channels runs no lifespan startup)."""
+    global _dispatcher
+    loop = asyncio.get_running_loop()
+    current = _dispatcher
+    if (
+        current is None
+        or current.loop is not loop
+        or (current.started.done() and (current.started.cancelled() or current.started.exception()))
+    ):
+        current = _dispatcher = Dispatcher(loop)
+        current.started = loop.create_task(current.start())
+    await asyncio.shield(current.started)
+    return current
+
+
+async def stop_dispatcher() -> None:
+    global _dispatcher
+    current, _dispatcher = _dispatcher, None
+    if current is not None and current.started is not None:
+        if not current.started.done():
+            current.started.cancel()
+        await current.stop()

@@ -1,0 +1,203 @@
+from django.core.validators import MaxValueValidator, MinValueValidator, validate_ipv46_address
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class PrinterConfig(models.Model):
+    """A receipt printer. Columns and defaults are the shop's original `printer_config` table."""
+
+    class PaperWidth(models.IntegerChoices):
+        MM58 = 58, _("58 mm")
+        MM80 = 80, _("80 mm")
+
+    class PrinterType(models.TextChoices):
+        THERMAL = "thermal", _("Thermal")
+        IMPACT = "impact", _("Impact (dot matrix)")
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    ip_address = models.CharField(
+        _("IP address"),
+        max_length=45,
+        null=True,
+        blank=True,
+        validators=[validate_ipv46_address],
+    )
+    port = models.IntegerField(
+        _("port"), default=9100, validators=[MinValueValidator(1), MaxValueValidator(65535)]
+    )
+    printer_type = models.CharField(
+        _("printer type"), max_length=50, choices=PrinterType.choices, default=PrinterType.THERMAL
+    )
+    paper_width = models.IntegerField(
+        _("paper width (mm)"), choices=PaperWidth.choices, default=PaperWidth.MM80
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    auto_print_orders = models.BooleanField(_("print orders automatically"), default=True)
+    print_copies = models.IntegerField(
+        _("copies"), default=1, validators=[MinValueValidator(1), MaxValueValidator(10)]
+    )
+    description = models.TextField(_("description"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        db_table = "printer_config"
+        verbose_name = _("printer")
+        verbose_name_plural = _("printers")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ServerProcess(models.Model):
+    """One running print-server process; its heartbeat tells the others it is alive."""
+
+    hostname = models.CharField(_("host"), max_length=255)
+    pid = models.IntegerField(_("process id"))
+    version = models.CharField(_("version"), max_length=20)
+    channel_layer = models.CharField(_("channel layer"), max_length=100)
+    started_at = models.DateTimeField(_("started at"), default=timezone.now)
+    last_seen = models.DateTimeField(_("last heartbeat"), default=timezone.now)
+    stopped_at = models.DateTimeField(_("stopped at"), null=True, blank=True, db_index=True)
+
+    class Meta:
+        db_table = "print_server_process"
+        verbose_name = _("server process")
+        verbose_name_plural = _("server processes")
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.hostname}:{self.pid}"
+
+
+class PrinterConnection(models.Model):
+    """One printer WebSocket, open or closed; what the client said about itself is kept."""
+
+    server = models.ForeignKey(
+        ServerProcess,
+        on_delete=models.CASCADE,
+        related_name="connections",
+        verbose_name=_("server process"),
+    )
+    printer = models.ForeignKey(
+        PrinterConfig,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="connections",
+        verbose_name=_("bound printer"),
+    )
+    client_address = models.CharField(_("client address"), max_length=64, blank=True)
+    path = models.CharField(_("path"), max_length=200, blank=True)
+    reported_name = models.CharField(_("reported name"), max_length=100, blank=True)
+    reported_model = models.CharField(_("reported model"), max_length=100, blank=True)
+    reported_status = models.CharField(_("reported status"), max_length=100, blank=True)
+    printer_info = models.JSONField(_("printer info"), default=dict, blank=True)
+    connected_at = models.DateTimeField(_("connected at"), default=timezone.now)
+    last_seen = models.DateTimeField(_("last heard from"), default=timezone.now)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True, db_index=True)
+    close_code = models.IntegerField(_("close code"), null=True, blank=True)
+
+    class Meta:
+        db_table = "printer_connection"
+        verbose_name = _("printer connection")
+        verbose_name_plural = _("printer connections")
+        ordering = ["-connected_at"]
+
+    def __str__(self) -> str:
+        return f"{self.reported_name or self.client_address} ({self.pk})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+
+class PrintJob(models.Model):
+    """One receipt for one printer (or, with no printer, for every connected printer).
+
+    Columns and defaults are the shop's original `print_job` table; this table is the
+    delivery queue.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENT = "sent", _("Sent")
+        PRINTING = "printing", _("Printing")
+        COMPLETED = "completed", _("Completed")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+        EXPIRED = "expired", _("Expired")
+
+    class JobType(models.TextChoices):
+        ORDER = "order", _("Order receipt")
+        REPRINT = "reprint", _("Reprint")
+        TEST = "test", _("Test print")
+
+    # Offered to a client and waiting for its status report.
+    WAITING = (Status.PENDING, Status.SENT)
+    # Held by a client: going back to pending when that client's socket is lost.
+    HELD = (Status.SENT, Status.PRINTING)
+
+    order = models.ForeignKey(
+        "orders.Order",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="print_jobs",
+        verbose_name=_("order"),
+    )
+    printer = models.ForeignKey(
+        PrinterConfig,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="jobs",
+        verbose_name=_("printer"),
+    )
+    job_type = models.CharField(
+        _("job type"), max_length=50, choices=JobType.choices, default=JobType.ORDER
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.PENDING
+    )
+    print_content = models.TextField(_("content"), blank=True, default="")
+    copies = models.IntegerField(
+        _("copies"), default=1, validators=[MinValueValidator(1), MaxValueValidator(10)]
+    )
+    # 1 is the most urgent; equal priorities print oldest first.
+    priority = models.IntegerField(
+        _("priority"), default=5, validators=[MinValueValidator(1), MaxValueValidator(10)]
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    error_message = models.TextField(_("error message"), null=True, blank=True)
+    retry_count = models.IntegerField(_("retries"), default=0)
+    max_retries = models.IntegerField(_("max retries"), default=3)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    delivery_attempts = models.IntegerField(_("delivery attempts"), default=0)
+    sent_connection = models.ForeignKey(
+        PrinterConnection,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("sent on connection"),
+    )
+
+    class Meta:
+        db_table = "print_job"
+        verbose_name = _("print job")
+        verbose_name_plural = _("print jobs")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["status", "printer", "priority", "created_at"], name="print_job_queue"
+            ),
+            models.Index(fields=["order", "job_type"], name="print_job_order"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk}"

@@ -1,0 +1,282 @@
+"""Every message of the printer WebSocket protocol, built and parsed in one place.
+
+Pure Python without Django: the printer agent, which runs on a cashier's PC, uses it too.
+The shapes follow the shop's original protocol (welcome, new_order, print_status, ping/pong,
+print_command); fields added since are extra keys that old clients ignore.
+"""
+
+import json
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+SERVER_VERSION = "1.0.0"
+CAPABILITIES = ["order_print", "receipt_print", "status_update"]
+
+# Status words a client may report for a job.
+CLIENT_STATUSES = ("received", "printing", "completed", "failed")
+
+MAX_NAME_LENGTH = 100
+MAX_TEXT_LENGTH = 2000
+# Ids are database keys; anything beyond a signed 64-bit integer is not one of ours.
+MAX_ID = 2**63 - 1
+
+
+def now_iso(now: datetime | None = None) -> str:
+    """ISO 8601 with the UTC offset, in the machine's local time zone."""
+    return (now or datetime.now()).astimezone().isoformat(timespec="seconds")
+
+
+def dumps(message: dict[str, Any]) -> str:
+    # Chinese stays readable in logs and on the wire, and is a third shorter than \u escapes.
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+
+
+# Server to client
+
+
+def welcome(*, shop_name: str, now: datetime | None = None) -> dict[str, Any]:
+    return {
+        "type": "welcome",
+        "message": f"欢迎连接到{shop_name}打印服务",
+        "timestamp": now_iso(now),
+        "server_info": {
+            "name": f"{shop_name}打印服务器",
+            "version": SERVER_VERSION,
+            "capabilities": list(CAPABILITIES),
+        },
+    }
+
+
+def new_order(
+    *,
+    job_id: int,
+    order_id: int | None,
+    job_type: str,
+    content: str,
+    copies: int,
+    priority: int,
+    attempt: int,
+    order_info: dict[str, Any] | None,
+    paper_width: int,
+    printer_type: str,
+    printer: dict[str, Any] | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    return {
+        "type": "new_order",
+        "timestamp": now_iso(now),
+        "order": {
+            "job_id": job_id,
+            "order_id": order_id,
+            "type": "order_receipt" if job_type == "order" else job_type,
+            "content": content,
+            "copies": copies,
+            "priority": priority,
+            "attempt": attempt,
+            "order_info": order_info,
+            "printer_config": {"paper_width": paper_width, "printer_type": printer_type},
+            "target_printer": printer,
+        },
+    }
+
+
+def print_command(
+    *, command: str, data: dict[str, Any], now: datetime | None = None
+) -> dict[str, Any]:
+    """A command for the client; the seed's JavaScript client reads the payload as `data.data`."""
+    return {
+        "type": "print_command",
+        "timestamp": now_iso(now),
+        "data": {"command": command, **data},
+    }
+
+
+def printer_info_ack(
+    *, printer: dict[str, Any] | None, message: str, now: datetime | None = None
+) -> dict[str, Any]:
+    return {
+        "type": "printer_info_ack",
+        "timestamp": now_iso(now),
+        "message": message,
+        "printer": printer,
+    }
+
+
+def error(*, code: str, message: str, **details: Any) -> dict[str, Any]:
+    return {"type": "error", "timestamp": now_iso(), "code": code, "message": message, **details}
+
+
+def ping(now: datetime | None = None) -> dict[str, Any]:
+    return {"type": "ping", "timestamp": now_iso(now)}
+
+
+def pong(now: datetime | None = None) -> dict[str, Any]:
+    return {"type": "pong", "timestamp": now_iso(now)}
+
+
+# Client to server
+
+
+def printer_info(
+    *, name: str, model: str = "", status: str = "ready", now: datetime | None = None, **extra: Any
+) -> dict[str, Any]:
+    printer = {"name": name, "model": model, "status": status, **extra}
+    return {"type": "printer_info", "timestamp": now_iso(now), "printer": printer}
+
+
+def print_status(
+    *, job_id: int, status: str, message: str = "", now: datetime | None = None, **extra: Any
+) -> dict[str, Any]:
+    return {
+        "type": "print_status",
+        "timestamp": now_iso(now),
+        "job_id": job_id,
+        "status": status,
+        "message": message,
+        **extra,
+    }
+
+
+# Parsing what a client sends
+
+
+class ProtocolError(Exception):
+    """A client message we cannot act on; `code` is machine-readable, `message` is for people."""
+
+    def __init__(self, code: str, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.details = details
+
+    def as_message(self) -> dict[str, Any]:
+        return error(code=self.code, message=self.message, **self.details)
+
+
+@dataclass(frozen=True)
+class Ping:
+    pass
+
+
+@dataclass(frozen=True)
+class Pong:
+    pass
+
+
+@dataclass(frozen=True)
+class PrinterInfo:
+    name: str
+    model: str
+    status: str
+    info: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class PrintStatus:
+    job_id: int
+    status: str
+    message: str
+
+
+ClientMessage = Ping | Pong | PrinterInfo | PrintStatus
+
+
+def parse_client_message(text: str | None, data: bytes | None = None) -> ClientMessage:
+    """Validate one frame from a printer client; raises ProtocolError with a clear reason."""
+    if text is None:
+        raise ProtocolError("binary_not_supported", "只接受 JSON 文本帧 / only JSON text frames")
+    try:
+        message = json.loads(text, parse_constant=_reject_constant)
+    except (ValueError, RecursionError):
+        raise ProtocolError(
+            "invalid_json", "消息不是合法的 JSON / message is not valid JSON"
+        ) from None
+    if not isinstance(message, dict):
+        raise ProtocolError(
+            "invalid_message", "消息必须是 JSON 对象 / message must be a JSON object"
+        )
+    kind = message.get("type")
+    if not isinstance(kind, str):
+        raise ProtocolError(
+            "missing_field", "缺少 type 字段 / field 'type' is required", field="type"
+        )
+    parser = _PARSERS.get(kind)
+    if parser is None:
+        raise ProtocolError(
+            "unknown_type",
+            f"未知的消息类型 / unknown message type: {kind[:40]!r}",
+            known_types=sorted(_PARSERS),
+        )
+    return parser(message)
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _text(message: dict[str, Any], key: str, *, limit: int, required: bool = False) -> str:
+    value = message.get(key)
+    if value is None:
+        if required:
+            raise ProtocolError("missing_field", f"缺少字段 / field '{key}' is required", field=key)
+        return ""
+    if not isinstance(value, str):
+        raise ProtocolError("invalid_field", f"字段 / field '{key}' must be a string", field=key)
+    if len(value) > limit:
+        raise ProtocolError(
+            "invalid_field",
+            f"字段过长 / field '{key}' is longer than {limit} characters",
+            field=key,
+        )
+    return value
+
+
+def _parse_printer_info(message: dict[str, Any]) -> PrinterInfo:
+    printer = message.get("printer")
+    if not isinstance(printer, dict):
+        raise ProtocolError(
+            "invalid_field", "字段 / field 'printer' must be an object", field="printer"
+        )
+    name = _text(printer, "name", limit=MAX_NAME_LENGTH, required=True).strip()
+    return PrinterInfo(
+        name=name,
+        model=_text(printer, "model", limit=MAX_NAME_LENGTH),
+        status=_text(printer, "status", limit=MAX_NAME_LENGTH),
+        info=printer,
+    )
+
+
+def _parse_print_status(message: dict[str, Any]) -> PrintStatus:
+    job_id = message.get("job_id")
+    if job_id is None:
+        raise ProtocolError(
+            "missing_field", "缺少字段 / field 'job_id' is required", field="job_id"
+        )
+    if isinstance(job_id, float) and job_id.is_integer() and math.isfinite(job_id):
+        job_id = int(job_id)
+    if isinstance(job_id, bool) or not isinstance(job_id, int) or not 0 < job_id <= MAX_ID:
+        raise ProtocolError(
+            "invalid_field",
+            "job_id 必须是正整数 / job_id must be a positive integer",
+            field="job_id",
+        )
+    status = _text(message, "status", limit=MAX_NAME_LENGTH, required=True)
+    if status not in CLIENT_STATUSES:
+        raise ProtocolError(
+            "invalid_field",
+            f"status 必须是 / status must be one of {', '.join(CLIENT_STATUSES)}",
+            field="status",
+        )
+    return PrintStatus(
+        job_id=job_id, status=status, message=_text(message, "message", limit=MAX_TEXT_LENGTH)
+    )
+
+
+_PARSERS = {
+    "ping": lambda message: Ping(),
+    "pong": lambda message: Pong(),
+    "printer_info": _parse_printer_info,
+    "print_status": _parse_print_status,
+}

@@ -1,0 +1,209 @@
+"""Printing flows: writing jobs, and the book-keeping of printer sockets and server processes.
+
+Every entry point (the order signal, the admin, the consumer, the dispatcher) calls these.
+"""
+
+import logging
+import os
+import socket
+from datetime import timedelta
+from functools import partial
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from orders.models import Order
+from printing import delivery, protocol
+from printing.models import PrinterConfig, PrinterConnection, PrintJob, ServerProcess
+from printing.receipt import Receipt, ReceiptItem, render_receipt, render_test_page
+
+logger = logging.getLogger("printing.jobs")
+
+BROADCAST_PAPER_WIDTH = PrinterConfig.PaperWidth.MM80
+
+
+def receipt_for_order(*, order: Order) -> Receipt:
+    return Receipt(
+        shop_name=settings.SHOP_NAME,
+        order_id=order.pk,
+        time=timezone.localtime(order.created_at),
+        total=order.total_amount,
+        status=order.status,
+        note=order.note,
+        items=tuple(
+            ReceiptItem(
+                name=item.name,
+                quantity=item.quantity,
+                unit_price=item.unit_price,
+                size=item.size,
+                temperature=item.temperature,
+                sugar=item.sugar,
+            )
+            for item in order.items.all()
+        ),
+    )
+
+
+def print_jobs_enqueue_for_order(*, order: Order) -> list[PrintJob]:
+    """Write a confirmed order's receipts once, in the caller's transaction; ring on commit.
+
+    One job per active printer that prints orders automatically, or one job for every
+    connected printer when there is no such printer.
+    """
+    with transaction.atomic():
+        # Serialises two confirmations of the same order (PostgreSQL; SQLite writes are
+        # serial anyway), so the second one finds the first one's jobs.
+        Order.objects.select_for_update().filter(pk=order.pk).values_list("pk").first()
+        if PrintJob.objects.filter(order=order, job_type=PrintJob.JobType.ORDER).exists():
+            return []
+        receipt = receipt_for_order(order=order)
+        printers = list(PrinterConfig.objects.filter(is_active=True, auto_print_orders=True))
+        jobs = [
+            PrintJob(
+                order=order,
+                printer=printer,
+                job_type=PrintJob.JobType.ORDER,
+                print_content=render_receipt(receipt, paper_width=printer.paper_width),
+                copies=printer.print_copies,
+            )
+            for printer in printers
+        ] or [
+            PrintJob(
+                order=order,
+                printer=None,
+                job_type=PrintJob.JobType.ORDER,
+                print_content=render_receipt(receipt, paper_width=BROADCAST_PAPER_WIDTH),
+            )
+        ]
+        PrintJob.objects.bulk_create(jobs)
+        for job in jobs:
+            logger.info(
+                "job=%s order=%s printer=%s event=created status=pending",
+                job.pk,
+                order.pk,
+                job.printer.name if job.printer else "*",
+            )
+        transaction.on_commit(partial(delivery.jobs_announce, jobs), robust=True)
+    return jobs
+
+
+def print_job_create_test(*, printer: PrinterConfig) -> PrintJob:
+    """A test page for one printer, delivered to it as a `print_command`."""
+    content = render_test_page(
+        shop_name=settings.SHOP_NAME,
+        printer_name=printer.name,
+        paper_width=printer.paper_width,
+        time=timezone.localtime(),
+    )
+    with transaction.atomic():
+        job = PrintJob.objects.create(
+            printer=printer, job_type=PrintJob.JobType.TEST, print_content=content, priority=1
+        )
+        logger.info("job=%s printer=%s event=created type=test status=pending", job.pk, printer)
+        transaction.on_commit(partial(delivery.jobs_announce, [job]), robust=True)
+    return job
+
+
+# Printer sockets
+
+
+def printer_connection_open(*, server_id: int, client_address: str, path: str) -> int:
+    connection = PrinterConnection.objects.create(
+        server_id=server_id, client_address=client_address[:64], path=path[:200]
+    )
+    return connection.pk
+
+
+def printer_connection_identify(
+    *, connection_id: int, info: protocol.PrinterInfo
+) -> PrinterConfig | None:
+    """Keep what the client said about itself; bind it to the active printer of that name."""
+    printer = PrinterConfig.objects.filter(name=info.name, is_active=True).first()
+    PrinterConnection.objects.filter(pk=connection_id).update(
+        printer=printer,
+        reported_name=info.name[:100],
+        reported_model=info.model[:100],
+        reported_status=info.status[:100],
+        printer_info=info.info,
+        last_seen=timezone.now(),
+    )
+    return printer
+
+
+def printer_connection_close(*, connection_id: int, code: int | None) -> int:
+    """Mark the socket closed and put the jobs it held back in the queue; returns how many."""
+    with transaction.atomic():
+        PrinterConnection.objects.filter(pk=connection_id, closed_at=None).update(
+            closed_at=timezone.now(), close_code=code
+        )
+        return delivery.jobs_release(connection_ids=[connection_id])
+
+
+# Server processes
+
+
+def server_process_register(*, channel_layer: str) -> int:
+    """Record this process; first reap earlier processes of this host that died unannounced."""
+    hostname, pid = socket.gethostname(), os.getpid()
+    for process in ServerProcess.objects.filter(hostname=hostname, stopped_at=None):
+        # Same pid: this process restarted in place (a container's pid 1).
+        if process.pid == pid or not _pid_alive(process.pid):
+            server_process_stop(server_id=process.pk, reason="gone")
+    process = ServerProcess.objects.create(
+        hostname=hostname, pid=pid, version=protocol.SERVER_VERSION, channel_layer=channel_layer
+    )
+    return process.pk
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def server_process_heartbeat(*, server_id: int, heard_connection_ids: list[int]) -> None:
+    now = timezone.now()
+    ServerProcess.objects.filter(pk=server_id).update(last_seen=now)
+    if heard_connection_ids:
+        PrinterConnection.objects.filter(pk__in=heard_connection_ids).update(last_seen=now)
+
+
+def server_process_stop(*, server_id: int, reason: str = "stopped") -> int:
+    """Mark a process stopped and close its sockets; returns how many jobs went back to pending.
+
+    The conditional update makes this safe when several live processes reap the same one.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        if not ServerProcess.objects.filter(pk=server_id, stopped_at=None).update(stopped_at=now):
+            return 0
+        connection_ids = list(
+            PrinterConnection.objects.filter(server_id=server_id, closed_at=None).values_list(
+                "pk", flat=True
+            )
+        )
+        PrinterConnection.objects.filter(pk__in=connection_ids).update(closed_at=now)
+        released = delivery.jobs_release(connection_ids=connection_ids)
+    logger.info(
+        "server=%s event=%s connections_closed=%s jobs_released=%s",
+        server_id,
+        reason,
+        len(connection_ids),
+        released,
+    )
+    return released
+
+
+def server_processes_reap() -> int:
+    """Stop processes whose heartbeat is too old; returns how many jobs went back to pending."""
+    cutoff = timezone.now() - timedelta(seconds=settings.PRINT_SERVER_DEAD_AFTER)
+    dead = ServerProcess.objects.filter(stopped_at=None, last_seen__lt=cutoff)
+    return sum(
+        server_process_stop(server_id=pk, reason="presumed_dead")
+        for pk in dead.values_list("pk", flat=True)
+    )

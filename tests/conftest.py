@@ -1,0 +1,193 @@
+import os
+import socket
+import subprocess
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from channels.layers import channel_layers
+from django.db import connection
+
+from orders.services import order_create
+from printing.delivery import stop_dispatcher
+from printing.models import PrinterConfig
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# The shop's own example clients, copied verbatim from the system description; tests run them
+# unchanged (ruff leaves them alone, see pyproject.toml).
+SEED_CLIENTS = Path(__file__).resolve().parent / "seed_clients"
+
+MILK_TEA = {
+    "name": "珍珠奶茶",
+    "size": "大杯",
+    "temperature": "正常冰",
+    "sugar": "正常糖",
+    "quantity": 1,
+    "unit_price": Decimal("25.00"),
+}
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
+    # A file rather than SQLite's in-memory test database, so that a server started as a
+    # subprocess shares the test's data.
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"].endswith("sqlite3"):
+        path = tmp_path_factory.mktemp("db") / "test.sqlite3"
+        database.setdefault("TEST", {})["NAME"] = str(path)
+
+
+@pytest.fixture(autouse=True)
+def fresh_channel_layer():
+    # The in-memory layer's queues belong to the event loop that made them; every test runs
+    # in a loop of its own.
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
+
+
+@pytest.fixture
+async def dispatcher(transactional_db):
+    """Stops this test's dispatcher before the database is flushed."""
+    yield
+    await stop_dispatcher()
+
+
+@pytest.fixture
+def make_printer(db):
+    def make(name: str = "厨房打印机", **fields) -> PrinterConfig:
+        return PrinterConfig.objects.create(name=name, **fields)
+
+    return make
+
+
+@pytest.fixture
+def make_order(db):
+    def make(*, items=(MILK_TEA,), confirm: bool = False, **fields):
+        return order_create(items=list(items), confirm=confirm, **fields)
+
+    return make
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def database_url() -> str:
+    """The URL of the database this test uses, for a server started as a subprocess."""
+    settings = connection.settings_dict
+    if settings["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{settings['NAME']}"
+    user = settings["USER"]
+    password = f":{settings['PASSWORD']}" if settings["PASSWORD"] else ""
+    return (
+        f"postgres://{user}{password}@{settings['HOST'] or '127.0.0.1'}:"
+        f"{settings['PORT'] or 5432}/{settings['NAME']}"
+    )
+
+
+def wait_for_port(port: int, *, process: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with code {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on port {port} after {timeout} s")
+
+
+class PrintServer:
+    """`manage.py runprintserver` as a real subprocess on free loopback ports."""
+
+    def __init__(
+        self, log_dir: Path, *, http_port: int | None = None, ws_port: int | None = None, **env: str
+    ) -> None:
+        self.http_port = http_port or free_port()
+        self.ws_port = ws_port or free_port()
+        self.log_path = log_dir / f"server-{self.ws_port}.log"
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": database_url(),
+            "DJANGO_SECRET_KEY": "test-secret-key",
+            "PRINT_POLL_INTERVAL": "0.2",
+            "PRINT_HEARTBEAT_INTERVAL": "1",
+            "LOG_LEVEL": "INFO",
+            "PYTHONUNBUFFERED": "1",
+            **env,
+        }
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.ws_port}"
+
+    @property
+    def http_url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    def start(self) -> "PrintServer":
+        log = self.log_path.open("a")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "manage.py",
+                "runprintserver",
+                "--host",
+                "127.0.0.1",
+                "--http-port",
+                str(self.http_port),
+                "--ws-port",
+                str(self.ws_port),
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        wait_for_port(self.ws_port, process=self.process)
+        wait_for_port(self.http_port, process=self.process)
+        return self
+
+    def kill(self) -> None:
+        """kill -9: no shutdown handler runs."""
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def log(self) -> str:
+        return self.log_path.read_text() if self.log_path.exists() else ""
+
+
+@pytest.fixture
+def print_server(transactional_db, tmp_path):
+    """Starts servers on demand; every one is stopped before the database is flushed."""
+    servers: list[PrintServer] = []
+
+    def start(**options) -> PrintServer:
+        server = PrintServer(tmp_path, **options).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+        # Shown by pytest when the test failed.
+        print(f"--- server log {server.log_path.name} ---\n{server.log()[-6000:]}")

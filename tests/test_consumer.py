@@ -1,0 +1,304 @@
+"""The printer consumer, message by message, with Channels' WebsocketCommunicator."""
+
+import json
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.routing import URLRouter
+from channels.testing import WebsocketCommunicator
+
+from orders.services import order_confirm, order_create
+from printing import protocol
+from printing.models import PrinterConfig, PrinterConnection, PrintJob
+from printing.routing import websocket_urlpatterns
+from printing.services import print_job_create_test
+from tests.conftest import MILK_TEA
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("dispatcher")]
+
+application = URLRouter(websocket_urlpatterns)
+
+
+@database_sync_to_async
+def create_printer(name: str, **fields) -> PrinterConfig:
+    return PrinterConfig.objects.create(name=name, **fields)
+
+
+@database_sync_to_async
+def confirmed_order(**fields):
+    order = order_create(items=[MILK_TEA], **fields)
+    return order_confirm(order_id=order.pk)
+
+
+@database_sync_to_async
+def job(**filters) -> PrintJob:
+    return PrintJob.objects.get(**filters)
+
+
+async def connect(path: str = "/", printer: str | None = None) -> WebsocketCommunicator:
+    client = WebsocketCommunicator(application, path)
+    connected, _ = await client.connect(timeout=5)
+    assert connected
+    welcome = await client.receive_json_from(timeout=5)
+    assert welcome["type"] == "welcome"
+    if printer is not None:
+        await client.send_json_to(protocol.printer_info(name=printer, model="TM-T88V"))
+        ack = await client.receive_json_from(timeout=5)
+        assert ack["type"] == "printer_info_ack"
+    return client
+
+
+async def receive(client: WebsocketCommunicator, kind: str) -> dict:
+    """The next message of this type, skipping heartbeats."""
+    while True:
+        message = await client.receive_json_from(timeout=5)
+        if message["type"] == kind:
+            return message
+        assert message["type"] == "ping", message
+
+
+@pytest.mark.parametrize("path", ["/", "/ws/print/"])
+async def test_welcome_on_connect(path):
+    client = WebsocketCommunicator(application, path)
+    assert (await client.connect(timeout=5))[0]
+    welcome = await client.receive_json_from(timeout=5)
+    assert welcome["message"] == "欢迎连接到发财小狗饮品店打印服务"
+    assert welcome["server_info"]["name"] == "发财小狗饮品店打印服务器"
+    assert set(welcome["server_info"]) == {"name", "version", "capabilities"}
+    assert "+08:00" in welcome["timestamp"]
+    await client.disconnect()
+
+
+async def test_unknown_paths_are_refused():
+    client = WebsocketCommunicator(application, "/nope/")
+    connected, _ = await client.connect(timeout=5)
+    assert not connected
+
+
+async def test_ping_gets_pong():
+    client = await connect()
+    await client.send_json_to({"type": "ping", "timestamp": protocol.now_iso()})
+    pong = await receive(client, "pong")
+    assert "T" in pong["timestamp"]
+    await client.disconnect()
+
+
+async def test_printer_info_binds_the_socket_and_is_kept():
+    printer = await create_printer("厨房打印机", paper_width=58)
+    client = await connect()
+    await client.send_json_to(
+        protocol.printer_info(name="厨房打印机", model="TM-T88V", status="ready", paper_width=58)
+    )
+    ack = await receive(client, "printer_info_ack")
+    assert ack["printer"] == {"id": printer.pk, "name": "厨房打印机", "paper_width": 58}
+    connection = await database_sync_to_async(PrinterConnection.objects.get)()
+    assert connection.printer_id == printer.pk
+    assert connection.reported_model == "TM-T88V"
+    assert connection.printer_info["paper_width"] == 58
+    assert connection.closed_at is None
+    await client.disconnect()
+    await database_sync_to_async(connection.refresh_from_db)()
+    assert connection.closed_at is not None
+
+
+async def test_an_unknown_printer_name_is_told_it_gets_only_unaddressed_jobs():
+    client = await connect()
+    await client.send_json_to(protocol.printer_info(name="不存在的打印机"))
+    ack = await receive(client, "printer_info_ack")
+    assert ack["printer"] is None
+    assert "不存在的打印机" in ack["message"]
+    await client.disconnect()
+
+
+async def test_a_confirmed_order_arrives_as_new_order_in_the_seed_shape():
+    printer = await create_printer("厨房打印机", paper_width=58, print_copies=2)
+    client = await connect(printer="厨房打印机")
+    order = await confirmed_order(customer_phone="13800138000")
+
+    message = await receive(client, "new_order")
+    sent = message["order"]
+    created = await job(order=order)
+    assert sent["job_id"] == created.pk
+    assert sent["order_id"] == order.pk
+    assert sent["type"] == "order_receipt"
+    assert sent["content"] == created.print_content
+    assert sent["copies"] == 2
+    assert sent["priority"] == created.priority
+    assert sent["order_info"] == {
+        "id": order.pk,
+        "status": "confirmed",
+        "total_amount": 25.0,
+        "customer_phone": "13800138000",
+        "created_at": sent["order_info"]["created_at"],
+    }
+    assert sent["printer_config"] == {"paper_width": 58, "printer_type": "thermal"}
+    assert sent["target_printer"]["id"] == printer.pk
+    assert sent["attempt"] == 1
+    created = await job(order=order)
+    assert created.status == "sent"
+    assert created.delivery_attempts == 1
+    await client.disconnect()
+
+
+async def test_addressed_jobs_go_to_their_printer_and_unaddressed_jobs_to_everyone():
+    await create_printer("厨房打印机")
+    await create_printer("收银台打印机", auto_print_orders=False)
+    kitchen = await connect(printer="厨房打印机")
+    cashier = await connect(printer="收银台打印机")
+    stranger = await connect(printer="路人")
+
+    await confirmed_order()
+    await receive(kitchen, "new_order")
+    assert await cashier.receive_nothing(timeout=0.3)
+    assert await stranger.receive_nothing(timeout=0.1)
+
+    # With no printer printing orders, the job is for every socket, bound or not.
+    await database_sync_to_async(PrinterConfig.objects.update)(auto_print_orders=False)
+    order = await confirmed_order()
+    broadcast = await job(order=order)
+    assert broadcast.printer_id is None
+    for client in (kitchen, cashier, stranger):
+        message = await receive(client, "new_order")
+        assert message["order"]["job_id"] == broadcast.pk
+    for client in (kitchen, cashier, stranger):
+        await client.disconnect()
+
+
+@pytest.mark.parametrize(
+    ("reports", "final"),
+    [
+        (["printing"], "printing"),
+        (["printing", "completed"], "completed"),
+        (["completed"], "completed"),
+        (["failed"], "failed"),
+        (["completed", "failed"], "completed"),
+        (["completed", "printing"], "completed"),
+    ],
+)
+async def test_print_status_updates_the_job(reports, final):
+    await create_printer("厨房打印机")
+    client = await connect(printer="厨房打印机")
+    order = await confirmed_order()
+    job_id = (await receive(client, "new_order"))["order"]["job_id"]
+
+    for status in reports:
+        await client.send_json_to(
+            protocol.print_status(job_id=job_id, status=status, message=f"{status}!")
+        )
+    # A ping after the reports: its pong proves they were all handled.
+    await client.send_json_to(protocol.ping())
+    await receive(client, "pong")
+
+    updated = await job(order=order)
+    assert updated.status == final
+    if final in ("printing", "completed"):
+        assert updated.started_at is not None
+    if final == "completed":
+        assert updated.completed_at is not None
+    if final == "failed":
+        assert updated.error_message == "failed!"
+    await client.disconnect()
+
+
+async def test_status_for_an_unknown_job_is_an_error_and_changes_nothing():
+    client = await connect()
+    await client.send_json_to(protocol.print_status(job_id=999999, status="completed"))
+    error = await receive(client, "error")
+    assert error["code"] == "unknown_job"
+    assert error["job_id"] == 999999
+    await client.disconnect()
+
+
+async def test_status_for_another_printers_job_is_an_error_and_changes_nothing():
+    await create_printer("厨房打印机")
+    await create_printer("收银台打印机", auto_print_orders=False)
+    cashier = await connect(printer="收银台打印机")
+    order = await confirmed_order()
+    kitchen_job = await job(order=order)
+
+    await cashier.send_json_to(protocol.print_status(job_id=kitchen_job.pk, status="completed"))
+    error = await receive(cashier, "error")
+    assert error["code"] == "wrong_printer"
+    assert (await job(order=order)).status == "pending"
+    await cashier.disconnect()
+
+
+@pytest.mark.parametrize(
+    ("frame", "code"),
+    [
+        ("this is not json", "invalid_json"),
+        ('{"type": "dance"}', "unknown_type"),
+        ('{"type": "print_status", "job_id": "abc", "status": "completed"}', "invalid_field"),
+        ('{"type": "print_status", "job_id": -5, "status": "completed"}', "invalid_field"),
+    ],
+)
+async def test_bad_input_gets_an_error_and_the_socket_keeps_working(frame, code):
+    client = await connect()
+    await client.send_to(text_data=frame)
+    error = await receive(client, "error")
+    assert error["code"] == code
+    await client.send_json_to(protocol.ping())
+    await receive(client, "pong")
+    await client.disconnect()
+
+
+async def test_binary_frames_get_an_error():
+    client = await connect()
+    await client.send_to(bytes_data=b"\x89PNG")
+    assert (await receive(client, "error"))["code"] == "binary_not_supported"
+    await client.disconnect()
+
+
+async def test_a_test_print_arrives_as_print_command_under_data():
+    printer = await create_printer("厨房打印机", paper_width=58)
+    client = await connect(printer="厨房打印机")
+    test_job = await database_sync_to_async(print_job_create_test)(printer=printer)
+
+    message = await receive(client, "print_command")
+    assert message["data"]["command"] == "test_print"
+    assert message["data"]["job_id"] == test_job.pk
+    assert "打印测试" in message["data"]["content"]
+    assert message["data"]["printer_config"]["paper_width"] == 58
+    await client.send_json_to(protocol.print_status(job_id=test_job.pk, status="completed"))
+    await client.send_json_to(protocol.ping())
+    await receive(client, "pong")
+    assert (await job(pk=test_job.pk)).status == "completed"
+    await client.disconnect()
+
+
+async def test_jobs_waiting_for_a_printer_arrive_when_it_connects_most_urgent_then_oldest():
+    await create_printer("厨房打印机")
+    orders = [await confirmed_order() for _ in range(5)]
+    jobs = [await job(order=order) for order in orders]
+    # Make the fourth one urgent.
+    await database_sync_to_async(PrintJob.objects.filter(pk=jobs[3].pk).update)(priority=1)
+
+    client = await connect(printer="厨房打印机")
+    received = [(await receive(client, "new_order"))["order"]["job_id"] for _ in jobs]
+    assert received == [jobs[3].pk, jobs[0].pk, jobs[1].pk, jobs[2].pk, jobs[4].pk]
+    assert await client.receive_nothing(timeout=0.8)
+    await client.disconnect()
+
+
+async def test_a_job_held_by_a_lost_socket_is_offered_again_with_the_next_attempt():
+    await create_printer("厨房打印机")
+    first = await connect(printer="厨房打印机")
+    order = await confirmed_order()
+    assert (await receive(first, "new_order"))["order"]["attempt"] == 1
+    await first.disconnect()
+    assert (await job(order=order)).status == "pending"
+
+    second = await connect(printer="厨房打印机")
+    again = await receive(second, "new_order")
+    assert again["order"]["attempt"] == 2
+    assert again["order"]["job_id"] == (await job(order=order)).pk
+    assert (await job(order=order)).delivery_attempts == 2
+    await second.disconnect()
+
+
+async def test_a_quiet_client_is_pinged(settings):
+    settings.PRINT_PING_INTERVAL = 1
+    client = await connect()
+    ping = json.loads(await client.receive_from(timeout=5))
+    assert ping["type"] == "ping"
+    await client.disconnect()

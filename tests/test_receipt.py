@@ -1,0 +1,136 @@
+from datetime import datetime
+from decimal import Decimal
+
+import pytest
+
+from printing.receipt import (
+    Receipt,
+    ReceiptItem,
+    columns_for,
+    display_width,
+    render_receipt,
+    render_test_page,
+    wrap,
+)
+
+MILK_TEA = ReceiptItem(
+    name="珍珠奶茶",
+    quantity=1,
+    unit_price=Decimal("25.00"),
+    size="大杯",
+    temperature="正常冰",
+    sugar="正常糖",
+)
+LONG = ReceiptItem(
+    name="Mango Pomelo Sago Deluxe with Extra Toppings 杨枝甘露加大份加椰果加布丁加芋圆",
+    quantity=12,
+    unit_price=Decimal("1234.5"),
+    size="超大杯",
+    temperature="少冰",
+    sugar="半糖",
+)
+
+
+def receipt(*items: ReceiptItem, note: str = "") -> Receipt:
+    return Receipt(
+        shop_name="发财小狗饮品店",
+        order_id=456,
+        time=datetime(2025, 7, 14, 10, 30),
+        total=sum((item.unit_price * item.quantity for item in items), Decimal("0")),
+        items=items or (MILK_TEA,),
+        note=note,
+    )
+
+
+def test_chinese_characters_count_as_two_columns():
+    assert display_width("珍珠奶茶") == 8
+    assert display_width("¥25.00") == 6
+    assert display_width("规格: 大杯") == 10
+    assert display_width("，！") == 4
+
+
+@pytest.mark.parametrize(("paper", "columns"), [(58, 32), (80, 48)])
+def test_paper_width_sets_the_columns(paper, columns):
+    assert columns_for(paper) == columns
+    lines = render_receipt(receipt(MILK_TEA), paper_width=paper).splitlines()
+    assert lines[0] == "=" * columns
+    assert max(display_width(line) for line in lines) == columns
+
+
+def test_the_seed_layout_on_80mm_paper():
+    text = render_receipt(receipt(MILK_TEA), paper_width=80)
+    lines = text.splitlines()
+    assert text.endswith("\n")
+    assert lines[1].strip() == "发财小狗饮品店"
+    assert lines[3:6] == ["订单号: #456", "时间: 2025-07-14 10:30:00", "状态: 已确认"]
+    assert "珍珠奶茶" in lines
+    assert "  规格: 大杯 | 温度: 正常冰 | 糖度: 正常糖" in lines
+    assert lines[-2].strip() == "谢谢惠顾，欢迎再来！"
+    item = next(line for line in lines if line.startswith("  1 x ¥25.00 ="))
+    assert item.endswith("¥25.00")
+    total = next(line for line in lines if line.startswith("总计:"))
+    assert total.endswith("¥25.00")
+
+
+@pytest.mark.parametrize("paper", [58, 80])
+def test_no_line_is_wider_than_the_paper_and_long_names_wrap(paper):
+    columns = columns_for(paper)
+    lines = render_receipt(
+        receipt(MILK_TEA, LONG, note="不要吸管 please no straw " * 3), paper_width=paper
+    ).splitlines()
+    assert all(display_width(line) <= columns for line in lines), lines
+    name_lines = [line for line in lines if "Mango" in line or "杨枝" in line or "芋圆" in line]
+    assert len(name_lines) >= 2
+    wrapped = "".join(line.strip() for line in lines)
+    assert "加芋圆" in wrapped
+
+
+@pytest.mark.parametrize("paper", [58, 80])
+def test_amounts_are_right_aligned_in_mixed_text(paper):
+    columns = columns_for(paper)
+    lines = render_receipt(receipt(MILK_TEA, LONG), paper_width=paper).splitlines()
+    amounts = [
+        line for line in lines if line.rstrip().endswith(("¥25.00", "¥14814.00", "¥14839.00"))
+    ]
+    assert len(amounts) == 3
+    # Every amount ends exactly at the right edge, whatever Chinese text stands before it.
+    assert {display_width(line) for line in amounts} == {columns}
+
+
+def test_the_58mm_receipt_breaks_the_options_line_between_options():
+    lines = render_receipt(receipt(MILK_TEA), paper_width=58).splitlines()
+    assert "  规格: 大杯 | 温度: 正常冰" in lines
+    assert "  糖度: 正常糖" in lines
+
+
+def test_an_amount_that_cannot_share_the_line_gets_its_own():
+    item = ReceiptItem(name="奶茶", quantity=99999, unit_price=Decimal("99999.99"))
+    lines = render_receipt(receipt(item), paper_width=58).splitlines()
+    assert all(display_width(line) <= 32 for line in lines)
+    assert any(line.strip() == "¥9999899000.01" and display_width(line) == 32 for line in lines)
+
+
+def test_wrap_keeps_latin_words_whole_and_breaks_chinese_anywhere():
+    assert wrap("hello world again", 11) == ["hello world", "again"]
+    assert wrap("珍珠奶茶珍珠奶茶", 6) == ["珍珠奶", "茶珍珠", "奶茶"]
+    assert wrap("ab 珍珠奶茶", 6, indent="  ") == ["ab 珍", "  珠奶", "  茶"]
+
+
+def test_items_without_options_have_no_options_line():
+    item = ReceiptItem(name="椰果加料", quantity=3, unit_price=Decimal("2"))
+    lines = render_receipt(receipt(item), paper_width=80).splitlines()
+    assert not any("规格" in line for line in lines)
+    assert any(line.startswith("  3 x ¥2.00 =") and line.endswith("¥6.00") for line in lines)
+
+
+@pytest.mark.parametrize("paper", [58, 80])
+def test_the_test_page_fits_the_paper(paper):
+    text = render_test_page(
+        shop_name="发财小狗饮品店",
+        printer_name="厨房打印机",
+        paper_width=paper,
+        time=datetime(2025, 1, 1),
+    )
+    lines = text.splitlines()
+    assert max(display_width(line) for line in lines) == columns_for(paper)
+    assert "打印机: 厨房打印机" in lines
