@@ -8,6 +8,32 @@ from printing import services
 from printing.models import PrinterConfig, PrinterConnection, PrintJob
 
 
+class OpenConnectionInline(admin.TabularInline):
+    """The sockets bound to this printer right now, with what each client said about itself."""
+
+    model = PrinterConnection
+    verbose_name = _("open connection")
+    verbose_name_plural = _("open connections")
+    fields = [
+        "reported_name",
+        "reported_model",
+        "reported_status",
+        "client_address",
+        "connected_at",
+        "last_seen",
+        "printer_info",
+    ]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(closed_at__isnull=True)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(PrinterConfig)
 class PrinterConfigAdmin(admin.ModelAdmin):
     list_display = [
@@ -24,6 +50,7 @@ class PrinterConfigAdmin(admin.ModelAdmin):
     list_filter = ["is_active", "auto_print_orders", "paper_width", "printer_type"]
     search_fields = ["name", "ip_address", "description"]
     actions = ["test_print"]
+    inlines = [OpenConnectionInline]
 
     def get_queryset(self, request):
         return (

@@ -217,3 +217,29 @@ class Output:
         with self._changed:
             found = self._changed.wait_for(lambda: needle in self.text, timeout=within)
         assert found, f"{needle!r} not printed within {within} s; output:\n{self.text}"
+
+
+def silent_websocket(port: int) -> socket.socket:
+    """A client that completes the WebSocket handshake and then never reads or answers."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    sock.sendall(
+        b"GET /ws/print/ HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+        b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        b"Sec-WebSocket-Version: 13\r\n\r\n"
+    )
+    assert b"101 Switching Protocols" in sock.recv(4096)
+    return sock
+
+
+async def test_a_client_that_stops_answering_pings_is_dropped(print_server):
+    server = print_server(PRINT_PING_INTERVAL="1", PRINT_PING_TIMEOUT="1")
+    sock = await asyncio.to_thread(silent_websocket, server.ws_port)
+    try:
+        await eventually(lambda: PrinterConnection.objects.filter(closed_at=None).exists())
+        # daphne pings after a second of silence and gives up a second later.
+        closed = await eventually(
+            lambda: PrinterConnection.objects.filter(closed_at__isnull=False).first(), within=15
+        )
+        assert closed.close_code is not None
+    finally:
+        sock.close()

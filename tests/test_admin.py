@@ -1,0 +1,73 @@
+import pytest
+from django.urls import reverse
+
+from orders.models import Order
+from printing.models import PrinterConnection, PrintJob, ServerProcess
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff(admin_client):
+    return admin_client
+
+
+def test_every_admin_list_and_the_job_page_render(staff, make_printer, make_order):
+    printer = make_printer()
+    make_order(confirm=True)
+    job = PrintJob.objects.get()
+    server = ServerProcess.objects.create(hostname="h", pid=1, version="1", channel_layer="x")
+    PrinterConnection.objects.create(
+        server=server, printer=printer, reported_name="厨房打印机", printer_info={"model": "X"}
+    )
+    for name in ["printing_printerconfig", "printing_printjob", "printing_printerconnection"]:
+        assert staff.get(reverse(f"admin:{name}_changelist")).status_code == 200
+    assert staff.get(reverse("admin:orders_order_changelist")).status_code == 200
+    page = staff.get(reverse("admin:printing_printjob_change", args=[job.pk]))
+    assert page.status_code == 200
+    assert "珍珠奶茶" in page.content.decode()
+    page = staff.get(reverse("admin:printing_printerconfig_change", args=[printer.pk]))
+    assert "厨房打印机" in page.content.decode()
+
+
+def test_the_admin_speaks_chinese_by_default(staff):
+    assert "站点管理" in staff.get(reverse("admin:index")).content.decode()
+
+
+def test_the_confirm_action_prints_pending_orders(staff, make_printer, make_order):
+    make_printer()
+    orders = [make_order(), make_order()]
+    response = staff.post(
+        reverse("admin:orders_order_changelist"),
+        {"action": "confirm_orders", "_selected_action": [o.pk for o in orders]},
+    )
+    assert response.status_code == 302
+    assert PrintJob.objects.count() == 2
+    assert set(Order.objects.values_list("status", flat=True)) == {"confirmed"}
+
+
+def test_an_order_added_confirmed_in_the_form_prints_its_items(staff, make_printer):
+    make_printer()
+    response = staff.post(
+        reverse("admin:orders_order_add"),
+        {
+            "status": "confirmed",
+            "customer_phone": "13800138000",
+            "note": "",
+            "items-TOTAL_FORMS": "1",
+            "items-INITIAL_FORMS": "0",
+            "items-0-name": "杨枝甘露",
+            "items-0-size": "中杯",
+            "items-0-temperature": "少冰",
+            "items-0-sugar": "半糖",
+            "items-0-quantity": "2",
+            "items-0-unit_price": "22.00",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    order = Order.objects.get()
+    assert order.status == "confirmed"
+    assert str(order.total_amount) == "44.00"
+    job = PrintJob.objects.get(order=order)
+    assert "杨枝甘露" in job.print_content
+    assert job.print_content.count("¥44.00") == 2
