@@ -31,11 +31,11 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, Q
 from django.utils import timezone
 
 from printing import protocol
-from printing.models import PrintJob
+from printing.models import PrinterConnection, PrintJob
 
 if TYPE_CHECKING:
     from channels.generic.websocket import AsyncWebsocketConsumer
@@ -165,13 +165,24 @@ def jobs_claim_and_load(*, claims: dict[int, list[int]], job_ids: list[int]) -> 
 
 
 def jobs_mark_sent(*, sent: dict[int, list[int]]) -> None:
-    """Record first deliveries made by the bell (attempt 1)."""
+    """Record first deliveries made by the bell (attempt 1).
+
+    The frames went out before this runs, so a socket may have closed meanwhile: a job sent
+    to a closed socket is counted as offered but stays pending, to be offered again.
+    """
     now = timezone.now()
-    for connection_id, ids in sent.items():
-        PrintJob.objects.filter(id__in=ids, status=Status.PENDING, delivery_attempts=0).update(
-            status=Status.SENT, sent_at=now, sent_connection_id=connection_id, delivery_attempts=1
-        )
-    logger.debug("bell delivered jobs=%s", [job for ids in sent.values() for job in ids])
+    with transaction.atomic():
+        for connection_id, ids in sent.items():
+            first = PrintJob.objects.filter(id__in=ids, status=Status.PENDING, delivery_attempts=0)
+            first.filter(
+                Exists(PrinterConnection.objects.filter(pk=connection_id, closed_at=None))
+            ).update(
+                status=Status.SENT,
+                sent_at=now,
+                sent_connection_id=connection_id,
+                delivery_attempts=1,
+            )
+            first.update(delivery_attempts=1)
 
 
 def jobs_release(*, connection_ids: Collection[int]) -> int:
@@ -183,6 +194,17 @@ def jobs_release(*, connection_ids: Collection[int]) -> int:
     ).update(status=Status.PENDING, sent_connection=None)
     if released:
         logger.info("connections=%s event=released jobs=%s", sorted(connection_ids), released)
+    return released
+
+
+def jobs_recover_orphans() -> int:
+    """Release held jobs whose socket is already closed (a close that raced a delivery)."""
+    released = PrintJob.objects.filter(
+        Q(sent_connection__isnull=True) | Q(sent_connection__closed_at__isnull=False),
+        status__in=PrintJob.HELD,
+    ).update(status=Status.PENDING, sent_connection=None)
+    if released:
+        logger.info("event=released_orphans jobs=%s", released)
     return released
 
 
@@ -223,7 +245,9 @@ def job_status_report(
     now = timezone.now()
     changes: dict[str, Any] = {"status": status}
     if status == "printing":
+        # Whoever prints it holds it: if this socket is lost, the job is offered again.
         changes["started_at"] = now
+        changes["sent_connection_id"] = connection_id
     elif status == "completed":
         changes["completed_at"] = now
     else:
@@ -286,6 +310,7 @@ class Dispatcher:
         self.tasks: list[asyncio.Task] = []
         self.started: asyncio.Task | None = None
         self.started_at = timezone.now()
+        self.stopping = False
 
     # Life cycle
 
@@ -307,6 +332,7 @@ class Dispatcher:
     async def stop(self) -> None:
         from printing import services
 
+        self.stopping = True
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
@@ -420,7 +446,7 @@ class Dispatcher:
         if self.layer is None:
             return
         backoff = 0.5
-        while True:
+        while not self.stopping:
             try:
                 message = await self.layer.receive(self.channel)
                 backoff = 0.5
@@ -456,9 +482,12 @@ class Dispatcher:
     # Catch-up
 
     async def _sweep_forever(self) -> None:
-        while True:
+        while not self.stopping:
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a
+            # cancellation that races with the event, and the loop would never stop.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), timeout=settings.PRINT_POLL_INTERVAL)
+                async with asyncio.timeout(settings.PRINT_POLL_INTERVAL):
+                    await self.wake.wait()
             self.wake.clear()
             try:
                 await self.sweep()
@@ -521,7 +550,7 @@ class Dispatcher:
 
     async def _tick_forever(self) -> None:
         last_beat = 0.0
-        while True:
+        while not self.stopping:
             await asyncio.sleep(1)
             now = time.monotonic()
             await self._ping_quiet(now)
@@ -552,7 +581,7 @@ class Dispatcher:
         await db(services.server_process_heartbeat)(
             server_id=self.server_id, heard_connection_ids=heard
         )
-        if await db(services.server_processes_reap)():
+        if await db(services.server_processes_reap)() + await db(jobs_recover_orphans)():
             self.wake.set()
         for group in self._groups():
             await self._join(group)

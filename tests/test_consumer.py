@@ -1,5 +1,6 @@
 """The printer consumer, message by message, with Channels' WebsocketCommunicator."""
 
+import asyncio
 import json
 
 import pytest
@@ -33,6 +34,16 @@ def confirmed_order(**fields):
 @database_sync_to_async
 def job(**filters) -> PrintJob:
     return PrintJob.objects.get(**filters)
+
+
+async def eventually(**filters) -> PrintJob:
+    """Wait (bounded) for the job matching `filters` to exist: the DB write that follows a send."""
+    for _ in range(200):
+        found = await database_sync_to_async(PrintJob.objects.filter(**filters).first)()
+        if found is not None:
+            return found
+        await asyncio.sleep(0.025)
+    raise AssertionError(f"no job with {filters} after 5 s")
 
 
 async def connect(path: str = "/", printer: str | None = None) -> WebsocketCommunicator:
@@ -134,8 +145,7 @@ async def test_a_confirmed_order_arrives_as_new_order_in_the_seed_shape():
     assert sent["printer_config"] == {"paper_width": 58, "printer_type": "thermal"}
     assert sent["target_printer"]["id"] == printer.pk
     assert sent["attempt"] == 1
-    created = await job(order=order)
-    assert created.status == "sent"
+    created = await eventually(order=order, status="sent")
     assert created.delivery_attempts == 1
     await client.disconnect()
 
@@ -285,6 +295,7 @@ async def test_a_job_held_by_a_lost_socket_is_offered_again_with_the_next_attemp
     first = await connect(printer="厨房打印机")
     order = await confirmed_order()
     assert (await receive(first, "new_order"))["order"]["attempt"] == 1
+    await eventually(order=order, status="sent")
     await first.disconnect()
     assert (await job(order=order)).status == "pending"
 

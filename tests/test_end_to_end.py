@@ -17,7 +17,7 @@ from asgiref.sync import sync_to_async
 
 from orders.services import order_confirm, order_create
 from printing import protocol
-from printing.models import PrinterConfig, PrinterConnection, PrintJob
+from printing.models import PrinterConfig, PrinterConnection, PrintJob, ServerProcess
 from tests.conftest import MILK_TEA, SEED_CLIENTS
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -243,3 +243,19 @@ async def test_a_client_that_stops_answering_pings_is_dropped(print_server):
         assert closed.close_code is not None
     finally:
         sock.close()
+
+
+async def test_sigterm_stops_the_server_cleanly_and_its_jobs_go_back_to_the_queue(print_server):
+    await create_printer("厨房打印机")
+    server = print_server()
+    ws = await printer_client(server.ws_url, "厨房打印机")
+    order = await confirmed_order()
+    await next_message(ws, "new_order")
+    await eventually(lambda: job_status(order) == "sent")
+
+    server.process.terminate()
+    assert await asyncio.to_thread(server.process.wait, 10) == 0
+    assert await sync_to_async(job_status)(order) == "pending"
+    stopped = await sync_to_async(ServerProcess.objects.get)()
+    assert stopped.stopped_at is not None
+    assert not await sync_to_async(PrinterConnection.objects.filter(closed_at=None).exists)()

@@ -1,8 +1,12 @@
 import asyncio
+import logging
+import signal
 from functools import partial
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+
+logger = logging.getLogger("printing.server")
 
 
 class Command(BaseCommand):
@@ -46,10 +50,12 @@ class Command(BaseCommand):
             for port in ports
             for endpoint in build_endpoint_description_strings(host=host, port=port)
         ]
-        server = Server(
+        self._server = server = Server(
             application=application,
             endpoints=endpoints,
-            signal_handlers=True,
+            # Our own handlers (see _ready): Twisted's are not woken reliably when the signal
+            # lands on a worker thread, and daphne's shutdown trigger can raise.
+            signal_handlers=False,
             # Printer sockets live for days; the heartbeat, not a wall-clock limit, ends them.
             websocket_timeout=-1,
             ping_interval=settings.PRINT_PING_INTERVAL,
@@ -61,19 +67,15 @@ class Command(BaseCommand):
         server.run()
 
     def _ready(self, host: str, http_port: int, ws_port: int) -> None:
-        from twisted.internet import defer, reactor
-
-        from printing.delivery import get_dispatcher, stop_dispatcher
+        from printing.delivery import get_dispatcher
 
         loop = asyncio.get_event_loop()
         # Channels runs no ASGI lifespan: start the dispatcher (bells, sweeps, heartbeats) as
         # soon as the loop runs rather than on the first printer connection.
         loop.call_soon(lambda: loop.create_task(get_dispatcher()))
-        reactor.addSystemEventTrigger(
-            "before",
-            "shutdown",
-            lambda: defer.Deferred.fromFuture(loop.create_task(stop_dispatcher())),
-        )
+        self._stopping = False
+        for number in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(number, partial(self._on_signal, loop, number))
         shown = "localhost" if host in ("0.0.0.0", "::") else host
         layer = "Redis" if settings.REDIS_URL else "in-memory (one process)"
         self.stdout.write(
@@ -85,3 +87,44 @@ class Command(BaseCommand):
             "Press Ctrl-C to stop.",
         )
         self.stdout.flush()
+
+    def _on_signal(self, loop: asyncio.AbstractEventLoop, number: int) -> None:
+        from twisted.internet import reactor
+
+        if self._stopping:
+            # A second Ctrl-C: stop now.
+            reactor.stop()
+            return
+        self._stopping = True
+        logger.info("event=shutdown signal=%s", signal.Signals(number).name)
+        loop.create_task(self._shutdown())
+
+    async def _shutdown(self) -> None:
+        from twisted.internet import reactor
+
+        from printing.delivery import stop_dispatcher
+
+        try:
+            # Marks this process stopped and puts the jobs its sockets held back in the queue,
+            # so another process (or the next start) offers them at once.
+            async with asyncio.timeout(10):
+                await stop_dispatcher()
+                await self._close_applications()
+        except Exception:
+            logger.exception("clean shutdown failed; other processes will reap this one")
+        finally:
+            reactor.stop()
+
+    async def _close_applications(self) -> None:
+        # daphne's own shutdown trigger stops at the first connection whose application has
+        # already finished (KeyError), leaving the rest suspended; Python 3.11 can crash
+        # collecting those at exit. Cancel every one and wait for it here instead.
+        running = [
+            details["application_instance"]
+            for details in list(self._server.connections.values())
+            if details.get("application_instance") is not None
+            and not details["application_instance"].done()
+        ]
+        for instance in running:
+            instance.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
