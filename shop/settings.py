@@ -110,7 +110,18 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            "CONFIG": {
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        # redis-py 8 reads with a 5 s timeout by default, which aborts the
+                        # layer's 5 s blocking pop (django/channels_redis#422). Longer than
+                        # the pop, so a dead Redis is still noticed.
+                        "socket_timeout": 15,
+                        "socket_connect_timeout": 5,
+                    }
+                ]
+            },
         }
     }
 else:
