@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from printing import services
-from printing.models import PrinterConfig, PrinterConnection, PrintJob
+from printing.models import PrinterConfig, PrinterConnection, PrintJob, PrintJobEvent
 
 
 class OpenConnectionInline(admin.TabularInline):
@@ -67,12 +67,40 @@ class PrinterConfigAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Send a test print"))
     def test_print(self, request, queryset):
-        jobs = [services.print_job_create_test(printer=printer) for printer in queryset]
+        jobs = [
+            services.print_job_create_test(printer=printer, actor=staff_actor(request))
+            for printer in queryset
+        ]
         self.message_user(
             request,
             ngettext("%d test print queued.", "%d test prints queued.", len(jobs)) % len(jobs),
             messages.SUCCESS,
         )
+
+
+class PrintJobEventInline(admin.TabularInline):
+    model = PrintJobEvent
+    fields = [
+        "created_at",
+        "event",
+        "from_status",
+        "to_status",
+        "attempt",
+        "connection",
+        "actor",
+        "message",
+    ]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = _("history")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+def staff_actor(request) -> str:
+    return f"staff:{request.user.get_username()}"
 
 
 @admin.register(PrintJob)
@@ -100,7 +128,10 @@ class PrintJobAdmin(admin.ModelAdmin):
         "copies",
         "priority",
         "created_at",
+        "queued_at",
+        "not_before",
         "sent_at",
+        "received_at",
         "started_at",
         "completed_at",
         "delivery_attempts",
@@ -110,9 +141,35 @@ class PrintJobAdmin(admin.ModelAdmin):
         "max_retries",
     ]
     exclude = ["print_content"]
+    inlines = [PrintJobEventInline]
+    actions = ["retry_jobs", "cancel_jobs"]
 
     def has_add_permission(self, request):
         return False
+
+    @admin.action(description=_("Retry selected jobs (failed, expired or cancelled)"))
+    def retry_jobs(self, request, queryset):
+        done = sum(
+            services.print_job_retry(job_id=pk, actor=staff_actor(request))
+            for pk in queryset.values_list("pk", flat=True)
+        )
+        self._report(request, done, queryset.count(), _("retried"))
+
+    @admin.action(description=_("Cancel selected jobs (pending or sent)"))
+    def cancel_jobs(self, request, queryset):
+        done = sum(
+            services.print_job_cancel(job_id=pk, actor=staff_actor(request))
+            for pk in queryset.values_list("pk", flat=True)
+        )
+        self._report(request, done, queryset.count(), _("cancelled"))
+
+    def _report(self, request, done: int, selected: int, verb) -> None:
+        self.message_user(
+            request,
+            _("%(done)d of %(selected)d jobs %(verb)s; the others were not in a state for it.")
+            % {"done": done, "selected": selected, "verb": verb},
+            messages.SUCCESS if done == selected else messages.WARNING,
+        )
 
     @admin.display(description=_("receipt"))
     def receipt(self, obj):

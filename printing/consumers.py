@@ -1,4 +1,5 @@
 import logging
+import time
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -7,6 +8,10 @@ from printing import protocol
 from printing.delivery import db, get_dispatcher, job_status_report
 
 logger = logging.getLogger("printing.connections")
+
+# WebSocket close codes (RFC 6455).
+CLOSE_POLICY_VIOLATION = 1008
+CLOSE_MESSAGE_TOO_BIG = 1009
 
 
 class PrinterConsumer(AsyncWebsocketConsumer):
@@ -22,6 +27,7 @@ class PrinterConsumer(AsyncWebsocketConsumer):
         self.socket = await dispatcher.attach(
             self, client=f"{client[0]}:{client[1]}", path=self.scope.get("path", "")
         )
+        self.bad_messages: list[float] = []
 
     async def disconnect(self, code: int) -> None:
         if self.socket is not None:
@@ -30,14 +36,15 @@ class PrinterConsumer(AsyncWebsocketConsumer):
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         self.socket.heard()
+        if _too_big(text_data, bytes_data):
+            # daphne enforces the same limit on the wire; this covers any other server.
+            await self.refuse(CLOSE_MESSAGE_TOO_BIG, "message_too_big")
+            return
         try:
             message = protocol.parse_client_message(text_data, bytes_data)
             await self.handle(message)
         except protocol.ProtocolError as exc:
-            logger.info(
-                "connection=%s event=bad_message code=%s", self.socket.connection_id, exc.code
-            )
-            await self.send_message(exc.as_message())
+            await self.bad_message(exc)
 
     async def handle(self, message: protocol.ClientMessage) -> None:
         match message:
@@ -58,8 +65,41 @@ class PrinterConsumer(AsyncWebsocketConsumer):
             case protocol.Pong():
                 pass
 
+    async def bad_message(self, error: protocol.ProtocolError) -> None:
+        """Answer with a clear error; a client that keeps sending garbage is closed."""
+        now = time.monotonic()
+        self.bad_messages = [t for t in self.bad_messages if now - t < 60] + [now]
+        logger.info(
+            "connection=%s event=bad_message code=%s count=%s",
+            self.socket.connection_id,
+            error.code,
+            len(self.bad_messages),
+        )
+        await self.send_message(error.as_message())
+        if len(self.bad_messages) > settings.PRINT_MAX_BAD_MESSAGES:
+            await self.refuse(CLOSE_POLICY_VIOLATION, "too_many_bad_messages")
+
+    async def refuse(self, code: int, reason: str) -> None:
+        logger.info(
+            "connection=%s event=refuse code=%s reason=%s",
+            self.socket.connection_id,
+            code,
+            reason,
+        )
+        await self.close(code=code)
+
     async def send_message(self, message: dict) -> None:
         await self.send(text_data=protocol.dumps(message))
+
+
+def _too_big(text: str | None, data: bytes | None) -> bool:
+    limit = settings.PRINT_MAX_MESSAGE_BYTES
+    if data is not None:
+        return len(data) > limit
+    # Four bytes per character at most: most frames skip the encoding.
+    if text is None or len(text) * 4 <= limit:
+        return False
+    return len(text.encode("utf-8", "surrogatepass")) > limit
 
 
 def _printer_info_ack(info: protocol.PrinterInfo, printer) -> dict:
@@ -82,4 +122,11 @@ class NotFoundConsumer(AsyncWebsocketConsumer):
     """Any other WebSocket path: refuse the handshake instead of raising in the router."""
 
     async def connect(self) -> None:
+        client = self.scope.get("client") or ["", 0]
+        logger.info(
+            "client=%s:%s path=%s event=refuse reason=unknown_path",
+            client[0],
+            client[1],
+            self.scope.get("path"),
+        )
         await self.close()

@@ -24,6 +24,7 @@ import time
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import async_to_sync
@@ -31,11 +32,12 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, F, Q
+from django.db.models import DateTimeField, Exists, F, Q, QuerySet, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from printing import protocol
-from printing.models import PrinterConnection, PrintJob
+from printing.models import PrinterConnection, PrintJob, PrintJobEvent
 
 if TYPE_CHECKING:
     from channels.generic.websocket import AsyncWebsocketConsumer
@@ -44,6 +46,7 @@ logger = logging.getLogger("printing.delivery")
 
 BROADCAST_GROUP = "print.all"
 BELL = "print.jobs"
+WAKE = "print.wake"
 # Upper bound on the jobs one sweep reads; a larger backlog drains over several sweeps.
 SWEEP_LIMIT = 2000
 Status = PrintJob.Status
@@ -111,35 +114,145 @@ def job_frame(job: PrintJob, *, attempt: int) -> str:
 # The bell (runs in whichever process committed the jobs)
 
 
+def _group(printer_id: int | None) -> str:
+    return printer_group(printer_id) if printer_id else BROADCAST_GROUP
+
+
 def jobs_announce(jobs: Iterable[PrintJob]) -> None:
-    """Ring the dispatchers that hold sockets for these jobs. Best effort: the sweep is the
-    guarantee, so a channel layer that is down costs latency, never a job."""
+    """Ring the dispatchers that hold sockets for these (pending) jobs. Best effort: the sweep
+    is the guarantee, so a channel layer that is down costs latency, never a job."""
     bells: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for job in jobs:
-        group = printer_group(job.printer_id) if job.printer_id else BROADCAST_GROUP
-        bells[group].append(
-            {"id": job.pk, "printer_id": job.printer_id, "frame": job_frame(job, attempt=1)}
+        attempt = job.delivery_attempts + 1
+        bells[_group(job.printer_id)].append(
+            {
+                "id": job.pk,
+                "printer_id": job.printer_id,
+                "attempt": attempt,
+                "frame": job_frame(job, attempt=attempt),
+            }
         )
+    _ring({group: {"type": BELL, "jobs": jobs} for group, jobs in bells.items()})
+
+
+def jobs_wake(printer_ids: Iterable[int | None]) -> None:
+    """Ask the dispatchers holding these printers' sockets to sweep now (e.g. to cancel)."""
+    _ring({_group(printer_id): {"type": WAKE} for printer_id in set(printer_ids)})
+
+
+def _ring(messages: dict[str, dict[str, Any]]) -> None:
     try:
-        async_to_sync(_ring)(bells)
+        async_to_sync(_group_send)(messages)
     except Exception as exc:
         logger.warning("bell failed (%s); the database sweep will deliver instead", exc)
 
 
-async def _ring(bells: dict[str, list[dict[str, Any]]]) -> None:
+async def _group_send(messages: dict[str, dict[str, Any]]) -> None:
     layer = get_channel_layer()
-    for group, jobs in bells.items():
-        await layer.group_send(group, {"type": BELL, "jobs": jobs})
+    for group, message in messages.items():
+        await layer.group_send(group, message)
+
+
+# State changes. Every one goes through jobs_move: lock the rows (skipping rows another process is
+# moving), change them, record a PrintJobEvent each, and log a line each.
+
+ACTOR_CLIENT = "client"
+ACTOR_SERVER = "server"
+
+
+def jobs_move(
+    jobs: QuerySet,
+    *,
+    to: str,
+    event: str,
+    actor: str = ACTOR_SERVER,
+    changes: dict[str, Any] | None = None,
+    connection_id: int | None = None,
+    message: str = "",
+    next_attempt: bool = False,
+    skip_locked: bool = False,
+) -> list[dict[str, Any]]:
+    """Move the jobs matching `jobs` to status `to`; returns the rows as they were.
+
+    Sweeps pass skip_locked: a row another process is moving is that process's to move.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        rows = list(
+            jobs.select_for_update(skip_locked=skip_locked).values(
+                "id", "status", "order_id", "printer_id", "delivery_attempts"
+            )
+        )
+        if not rows:
+            return rows
+        PrintJob.objects.filter(id__in=[row["id"] for row in rows]).update(
+            status=to, **(changes or {})
+        )
+        PrintJobEvent.objects.bulk_create(
+            PrintJobEvent(
+                job_id=row["id"],
+                created_at=now,
+                from_status=row["status"],
+                to_status=to,
+                event=event,
+                attempt=row["delivery_attempts"] + next_attempt,
+                connection_id=connection_id,
+                actor=actor,
+                message=message,
+            )
+            for row in rows
+        )
+    for row in rows:
+        logger.info(
+            "job=%s order=%s printer=%s socket=%s attempt=%s event=%s from=%s to=%s by=%s%s",
+            row["id"],
+            row["order_id"] or "-",
+            row["printer_id"] or "*",
+            connection_id or "-",
+            row["delivery_attempts"] + next_attempt,
+            event,
+            row["status"],
+            to,
+            actor,
+            f" message={message!r}" if message else "",
+        )
+    return rows
+
+
+def job_events_created(jobs: Iterable[PrintJob], *, actor: str, message: str = "") -> None:
+    now = timezone.now()
+    PrintJobEvent.objects.bulk_create(
+        PrintJobEvent(
+            job_id=job.pk,
+            created_at=now,
+            to_status=job.status,
+            event="created",
+            actor=actor,
+            message=message,
+        )
+        for job in jobs
+    )
+    for job in jobs:
+        logger.info(
+            "job=%s order=%s printer=%s type=%s event=created to=%s by=%s",
+            job.pk,
+            job.order_id or "-",
+            job.printer_id or "*",
+            job.job_type,
+            job.status,
+            actor,
+        )
 
 
 # The queue
 
 
 def jobs_waiting(*, printer_ids: Collection[int]) -> list[tuple[int, int | None, str]]:
-    """(id, printer_id, status) of jobs not yet acknowledged for these printers or for all."""
+    """(id, printer_id, status) of jobs to offer for these printers or for all, in order."""
     return list(
         PrintJob.objects.filter(
             Q(printer__isnull=True) | Q(printer_id__in=list(printer_ids)),
+            Q(not_before__isnull=True) | Q(not_before__lte=timezone.now()),
             status__in=PrintJob.WAITING,
         )
         .order_by("priority", "created_at", "id")
@@ -147,65 +260,123 @@ def jobs_waiting(*, printer_ids: Collection[int]) -> list[tuple[int, int | None,
     )
 
 
+def jobs_statuses(*, job_ids: Collection[int]) -> dict[int, str]:
+    return dict(PrintJob.objects.filter(id__in=list(job_ids)).values_list("id", "status"))
+
+
+def _sent_changes(connection_id: int, attempt: Any) -> dict[str, Any]:
+    return {
+        "sent_at": timezone.now(),
+        "received_at": None,
+        "sent_connection_id": connection_id,
+        "delivery_attempts": attempt,
+    }
+
+
 def jobs_claim_and_load(*, claims: dict[int, list[int]], job_ids: list[int]) -> dict[int, PrintJob]:
     """Claim pending jobs for the sockets about to get them; return the jobs as they now are.
 
-    A job another process claimed first stays claimed by it; ours is a no-op update.
+    A job another process is claiming is skipped; it is loaded as that process left it.
     """
-    now = timezone.now()
-    with transaction.atomic():
-        for connection_id, ids in claims.items():
-            PrintJob.objects.filter(id__in=ids, status=Status.PENDING).update(
-                status=Status.SENT,
-                sent_at=now,
-                sent_connection_id=connection_id,
-                delivery_attempts=F("delivery_attempts") + 1,
-            )
-        return PrintJob.objects.select_related("order", "printer").in_bulk(job_ids)
+    for connection_id, ids in claims.items():
+        jobs_move(
+            PrintJob.objects.filter(id__in=ids, status=Status.PENDING),
+            to=Status.SENT,
+            event="sent",
+            connection_id=connection_id,
+            changes=_sent_changes(connection_id, F("delivery_attempts") + 1),
+            next_attempt=True,
+            skip_locked=True,
+        )
+    return PrintJob.objects.select_related("order", "printer").in_bulk(job_ids)
 
 
-def jobs_mark_sent(*, sent: dict[int, list[int]]) -> None:
-    """Record first deliveries made by the bell (attempt 1).
+def jobs_mark_sent(*, sent: dict[int, list[tuple[int, int]]]) -> None:
+    """Record deliveries made by the bell: {connection: [(job, attempt), ...]}.
 
     The frames went out before this runs, so a socket may have closed meanwhile: a job sent
     to a closed socket is counted as offered but stays pending, to be offered again.
     """
-    now = timezone.now()
-    with transaction.atomic():
-        for connection_id, ids in sent.items():
-            first = PrintJob.objects.filter(id__in=ids, status=Status.PENDING, delivery_attempts=0)
-            first.filter(
-                Exists(PrinterConnection.objects.filter(pk=connection_id, closed_at=None))
-            ).update(
-                status=Status.SENT,
-                sent_at=now,
-                sent_connection_id=connection_id,
-                delivery_attempts=1,
+    for connection_id, pairs in sent.items():
+        by_attempt: dict[int, list[int]] = defaultdict(list)
+        for job_id, attempt in pairs:
+            by_attempt[attempt].append(job_id)
+        socket_open = Exists(PrinterConnection.objects.filter(pk=connection_id, closed_at=None))
+        for attempt, ids in by_attempt.items():
+            offered = PrintJob.objects.filter(
+                id__in=ids, status=Status.PENDING, delivery_attempts=attempt - 1
             )
-            first.update(delivery_attempts=1)
+            jobs_move(
+                offered.filter(socket_open),
+                to=Status.SENT,
+                event="sent",
+                connection_id=connection_id,
+                changes=_sent_changes(connection_id, attempt),
+                next_attempt=True,
+            )
+            offered.update(delivery_attempts=attempt)
 
 
 def jobs_release(*, connection_ids: Collection[int]) -> int:
     """Put jobs held by these (lost) sockets back in the queue."""
     if not connection_ids:
         return 0
-    released = PrintJob.objects.filter(
-        status__in=PrintJob.HELD, sent_connection_id__in=list(connection_ids)
-    ).update(status=Status.PENDING, sent_connection=None)
-    if released:
-        logger.info("connections=%s event=released jobs=%s", sorted(connection_ids), released)
-    return released
+    return len(
+        jobs_move(
+            PrintJob.objects.filter(
+                status__in=PrintJob.HELD, sent_connection_id__in=list(connection_ids)
+            ),
+            to=Status.PENDING,
+            event="released",
+            changes={"sent_connection": None},
+            message="socket closed",
+        )
+    )
 
 
-def jobs_recover_orphans() -> int:
-    """Release held jobs whose socket is already closed (a close that raced a delivery)."""
-    released = PrintJob.objects.filter(
-        Q(sent_connection__isnull=True) | Q(sent_connection__closed_at__isnull=False),
-        status__in=PrintJob.HELD,
-    ).update(status=Status.PENDING, sent_connection=None)
-    if released:
-        logger.info("event=released_orphans jobs=%s", released)
-    return released
+# Housekeeping, run by every server process: the row locks make each job move once.
+
+
+def jobs_maintain() -> int:
+    """Ack timeouts, expiry and orphans; returns how many jobs went back to pending."""
+    now = timezone.now()
+    timeout = settings.PRINT_ACK_TIMEOUT
+    unacknowledged = PrintJob.objects.annotate(last_word=Coalesce("received_at", "sent_at")).filter(
+        status=Status.SENT, last_word__lt=now - timedelta(seconds=timeout)
+    )
+    requeued = jobs_move(
+        unacknowledged,
+        to=Status.PENDING,
+        event="ack_timeout",
+        changes={"sent_connection": None},
+        message=f"no status from the client within {timeout:g} s",
+        skip_locked=True,
+    )
+    # Held by a socket already closed: a close that raced a delivery.
+    orphans = jobs_move(
+        PrintJob.objects.filter(
+            Q(sent_connection__isnull=True) | Q(sent_connection__closed_at__isnull=False),
+            status__in=PrintJob.HELD,
+        ),
+        to=Status.PENDING,
+        event="released",
+        changes={"sent_connection": None},
+        message="socket already closed",
+        skip_locked=True,
+    )
+    expire_after = settings.PRINT_JOB_EXPIRE_AFTER
+    reason = f"未在 {expire_after / 60:g} 分钟内送达 / not delivered within {expire_after:g} s"
+    jobs_move(
+        PrintJob.objects.filter(
+            status__in=PrintJob.WAITING, queued_at__lt=now - timedelta(seconds=expire_after)
+        ),
+        to=Status.EXPIRED,
+        event="expired",
+        changes={"sent_connection": None, "not_before": None, "error_message": reason},
+        message=reason,
+        skip_locked=True,
+    )
+    return len(requeued) + len(orphans)
 
 
 # Acknowledgements
@@ -217,19 +388,21 @@ class StatusOutcome:
     job_status: str
 
 
-# What each reported status may move a job from; anything else is a stale or repeated report.
-_ACCEPTED_FROM = {
-    "printing": (Status.PENDING, Status.SENT),
-    "completed": (Status.PENDING, Status.SENT, Status.PRINTING),
-    "failed": (Status.PENDING, Status.SENT, Status.PRINTING),
-}
+def retry_backoff(retry_count: int) -> float:
+    """Seconds to wait before offering a job again after its `retry_count`-th failure."""
+    base = settings.PRINT_RETRY_BACKOFF
+    return min(base * 2 ** (retry_count - 1), settings.PRINT_RETRY_BACKOFF_MAX)
 
 
 def job_status_report(
     *, job_id: int, status: str, message: str, connection_id: int, printer_id: int | None
 ) -> StatusOutcome:
-    """Apply a client's `print_status`; raises ProtocolError for a job it may not report on."""
-    job = PrintJob.objects.filter(pk=job_id).values("printer_id", "order_id", "status").first()
+    """Apply a client's `print_status`; raises ProtocolError for a job it may not report on.
+
+    A report that does not fit the job's state (a repeat, `failed` after `completed`) changes
+    nothing: `job_id` is the idempotency key.
+    """
+    job = PrintJob.objects.filter(pk=job_id).values("printer_id", "status").first()
     if job is None:
         raise protocol.ProtocolError(
             "unknown_job", f"没有这个打印任务 / no print job {job_id}", job_id=job_id
@@ -240,33 +413,82 @@ def job_status_report(
             f"打印任务 {job_id} 属于另一台打印机 / job {job_id} belongs to another printer",
             job_id=job_id,
         )
-    if status == "received":
-        return StatusOutcome(applied=False, job_status=job["status"])
+    report = {"connection_id": connection_id, "actor": ACTOR_CLIENT, "message": message}
     now = timezone.now()
-    changes: dict[str, Any] = {"status": status}
-    if status == "printing":
-        # Whoever prints it holds it: if this socket is lost, the job is offered again.
-        changes["started_at"] = now
-        changes["sent_connection_id"] = connection_id
+    this = PrintJob.objects.filter(pk=job_id)
+    if status == "received":
+        moved = jobs_move(
+            this.filter(status=Status.SENT),
+            to=Status.SENT,
+            event="received",
+            changes={"received_at": now},
+            **report,
+        )
+    elif status == "printing":
+        moved = jobs_move(
+            this.filter(status__in=PrintJob.WAITING),
+            to=Status.PRINTING,
+            event="printing",
+            # Whoever prints it holds it: if this socket is lost, the job is offered again.
+            changes={"started_at": now, "sent_connection_id": connection_id},
+            **report,
+        )
     elif status == "completed":
-        changes["completed_at"] = now
+        moved = jobs_move(
+            this.filter(status__in=(*PrintJob.WAITING, Status.PRINTING)),
+            to=Status.COMPLETED,
+            event="completed",
+            changes={
+                "completed_at": now,
+                "started_at": Coalesce("started_at", Value(now, DateTimeField())),
+                "error_message": None,
+            },
+            **report,
+        )
     else:
-        changes["error_message"] = message or "打印失败"
-    applied = PrintJob.objects.filter(pk=job_id, status__in=_ACCEPTED_FROM[status]).update(
-        **changes
-    )
-    if applied and status == "completed":
-        # A client may go straight from sent to completed; the job did start.
-        PrintJob.objects.filter(pk=job_id, started_at=None).update(started_at=now)
-    logger.info(
-        "job=%s order=%s connection=%s event=status reported=%s outcome=%s",
-        job_id,
-        job["order_id"],
-        connection_id,
-        status,
-        "applied" if applied else f"ignored(was {job['status']})",
-    )
-    return StatusOutcome(applied=bool(applied), job_status=status if applied else job["status"])
+        moved = _job_failed(this, message=message or "打印失败 / print failed", report=report)
+    current = moved[0]["status"] if moved else job["status"]
+    if not moved:
+        logger.info(
+            "job=%s socket=%s event=status_ignored reported=%s status=%s",
+            job_id,
+            connection_id,
+            status,
+            current,
+        )
+    return StatusOutcome(applied=bool(moved), job_status=current)
+
+
+def _job_failed(this: QuerySet, *, message: str, report: dict[str, Any]) -> list[dict[str, Any]]:
+    """Count the failure; offer the job again after a backoff, or give up at max_retries."""
+    with transaction.atomic():
+        job = (
+            this.filter(status__in=(*PrintJob.WAITING, Status.PRINTING))
+            .select_for_update()
+            .values("retry_count", "max_retries")
+            .first()
+        )
+        if job is None:
+            return []
+        retries = job["retry_count"] + 1
+        changes = {"retry_count": retries, "error_message": message, "sent_connection": None}
+        if retries < job["max_retries"]:
+            delay = retry_backoff(retries)
+            changes["not_before"] = timezone.now() + timedelta(seconds=delay)
+            to = Status.PENDING
+            note = f"{message} (retry {retries}/{job['max_retries']} in {delay:g} s)"
+        else:
+            to = Status.FAILED
+            note = f"{message} (gave up after {retries} failures)"
+        return jobs_move(
+            this,
+            to=to,
+            event="failed",
+            changes=changes,
+            connection_id=report["connection_id"],
+            actor=report["actor"],
+            message=note,
+        )
 
 
 # The per-process dispatcher
@@ -457,21 +679,25 @@ class Dispatcher:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 10)
                 continue
-            if message.get("type") == BELL:
+            kind = message.get("type")
+            if kind == BELL:
                 await self._deliver_bell(message["jobs"])
+            elif kind == WAKE:
+                self.wake.set()
 
     async def _deliver_bell(self, jobs: list[dict[str, Any]]) -> None:
-        sent: dict[int, list[int]] = defaultdict(list)
+        sent: dict[int, list[tuple[int, int]]] = defaultdict(list)
         for job in jobs:
+            job_id, attempt = job["id"], job["attempt"]
             first = None
             for sock in self.targets(job["printer_id"]):
-                if job["id"] in sock.sent or not sock.open:
+                if not sock.open or sock.sent.get(job_id, 0) >= attempt:
                     continue
-                sock.sent[job["id"]] = 1
+                sock.sent[job_id] = attempt
                 await sock.send(job["frame"])
                 first = first or sock
             if first is not None:
-                sent[first.connection_id].append(job["id"])
+                sent[first.connection_id].append((job_id, attempt))
         if sent:
             try:
                 await db(jobs_mark_sent)(sent=sent)
@@ -498,12 +724,13 @@ class Dispatcher:
                 await asyncio.sleep(1)
 
     async def sweep(self) -> None:
-        """Offer every waiting job to the local sockets that should have it and do not."""
+        """Offer every waiting job to the local sockets that should have it and do not; tell
+        sockets about jobs cancelled while they held them."""
         if not self.sockets:
             return
         rows = await db(jobs_waiting)(printer_ids=list(self.by_printer))
         if len(rows) < SWEEP_LIMIT:
-            self._forget_finished({job_id for job_id, _, _ in rows})
+            await self._settle_finished({job_id for job_id, _, _ in rows})
         plan: list[tuple[int, list[PrinterSocket]]] = []
         claims: dict[int, list[int]] = defaultdict(list)
         for job_id, printer_id, status in rows:
@@ -531,20 +758,24 @@ class Dispatcher:
                 frame = frame or job_frame(job, attempt=attempt)
                 sock.sent[job_id] = attempt
                 await sock.send(frame)
-            if frame is not None:
-                logger.info(
-                    "job=%s order=%s printer=%s attempt=%s event=sent sockets=%s",
-                    job_id,
-                    job.order_id,
-                    job.printer.name if job.printer else "*",
-                    attempt,
-                    ",".join(str(sock.connection_id) for sock in targets),
-                )
 
-    def _forget_finished(self, waiting: set[int]) -> None:
-        for sock in self.sockets.values():
-            for job_id in [job_id for job_id in sock.sent if job_id not in waiting]:
+    async def _settle_finished(self, waiting: set[int]) -> None:
+        """Forget jobs no longer waiting; send `cancel_job` for the cancelled ones."""
+        finished = {
+            job_id
+            for sock in self.sockets.values()
+            for job_id in sock.sent
+            if job_id not in waiting
+        }
+        if not finished:
+            return
+        statuses = await db(jobs_statuses)(job_ids=finished)
+        for sock in list(self.sockets.values()):
+            for job_id in [job_id for job_id in sock.sent if job_id in finished]:
                 del sock.sent[job_id]
+                if statuses.get(job_id) == Status.CANCELLED:
+                    await sock.send(protocol.dumps(protocol.cancel_job(job_id=job_id)))
+                    logger.info("job=%s socket=%s event=cancel_sent", job_id, sock.connection_id)
 
     # Heartbeats
 
@@ -553,15 +784,17 @@ class Dispatcher:
         while not self.stopping:
             await asyncio.sleep(1)
             now = time.monotonic()
-            await self._ping_quiet(now)
-            if now - last_beat >= settings.PRINT_HEARTBEAT_INTERVAL:
-                last_beat = now
-                try:
+            try:
+                await self._ping_quiet(now)
+                if await db(jobs_maintain)():
+                    self.wake.set()
+                if now - last_beat >= settings.PRINT_HEARTBEAT_INTERVAL:
+                    last_beat = now
                     await self._beat()
-                except asyncio.CancelledError:
-                    raise
-                except Exception:
-                    logger.exception("heartbeat failed; retrying")
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("housekeeping failed; retrying")
 
     async def _ping_quiet(self, now: float) -> None:
         interval = settings.PRINT_PING_INTERVAL
@@ -581,7 +814,7 @@ class Dispatcher:
         await db(services.server_process_heartbeat)(
             server_id=self.server_id, heard_connection_ids=heard
         )
-        if await db(services.server_processes_reap)() + await db(jobs_recover_orphans)():
+        if await db(services.server_processes_reap)():
             self.wake.set()
         for group in self._groups():
             await self._join(group)

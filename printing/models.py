@@ -139,6 +139,8 @@ class PrintJob(models.Model):
     WAITING = (Status.PENDING, Status.SENT)
     # Held by a client: going back to pending when that client's socket is lost.
     HELD = (Status.SENT, Status.PRINTING)
+    # Staff may put these back in the queue.
+    RETRYABLE = (Status.FAILED, Status.EXPIRED, Status.CANCELLED)
 
     order = models.ForeignKey(
         "orders.Order",
@@ -176,7 +178,12 @@ class PrintJob(models.Model):
     error_message = models.TextField(_("error message"), null=True, blank=True)
     retry_count = models.IntegerField(_("retries"), default=0)
     max_retries = models.IntegerField(_("max retries"), default=3)
+    # When the job last joined the queue (created, retried); expiry counts from here.
+    queued_at = models.DateTimeField(_("queued at"), default=timezone.now)
+    # A job that failed waits out its backoff before it is offered again.
+    not_before = models.DateTimeField(_("not before"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    received_at = models.DateTimeField(_("received at"), null=True, blank=True)
     delivery_attempts = models.IntegerField(_("delivery attempts"), default=0)
     sent_connection = models.ForeignKey(
         PrinterConnection,
@@ -201,3 +208,39 @@ class PrintJob(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk}"
+
+
+class PrintJobEvent(models.Model):
+    """One change of a job's state (or a client's word about it), for the history and logs."""
+
+    job = models.ForeignKey(
+        PrintJob, on_delete=models.CASCADE, related_name="events", verbose_name=_("print job")
+    )
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+    from_status = models.CharField(_("from"), max_length=20, blank=True)
+    to_status = models.CharField(_("to"), max_length=20)
+    # What happened, in one word: created, sent, received, printing, completed, failed,
+    # retry_scheduled, ack_timeout, released, expired, cancelled, retried.
+    event = models.CharField(_("event"), max_length=30)
+    attempt = models.IntegerField(_("attempt"), default=0)
+    connection = models.ForeignKey(
+        PrinterConnection,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("socket"),
+    )
+    # "client", "server", or "staff:<username>".
+    actor = models.CharField(_("by"), max_length=150)
+    message = models.TextField(_("message"), blank=True)
+
+    class Meta:
+        db_table = "print_job_event"
+        verbose_name = _("print job event")
+        verbose_name_plural = _("print job events")
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["job", "created_at"], name="print_job_event_job")]
+
+    def __str__(self) -> str:
+        return f"{self.job_id}: {self.from_status or '-'} -> {self.to_status} ({self.event})"

@@ -93,6 +93,11 @@ def print_command(
     }
 
 
+def cancel_job(*, job_id: int, now: datetime | None = None) -> dict[str, Any]:
+    """The job was cancelled: do not print it (or stop, if the printer can)."""
+    return {"type": "cancel_job", "timestamp": now_iso(now), "job_id": job_id}
+
+
 def printer_info_ack(
     *, printer: dict[str, Any] | None, message: str, now: datetime | None = None
 ) -> dict[str, Any]:

@@ -77,18 +77,12 @@ def print_jobs_enqueue_for_order(*, order: Order) -> list[PrintJob]:
             )
         ]
         PrintJob.objects.bulk_create(jobs)
-        for job in jobs:
-            logger.info(
-                "job=%s order=%s printer=%s event=created status=pending",
-                job.pk,
-                order.pk,
-                job.printer.name if job.printer else "*",
-            )
+        delivery.job_events_created(jobs, actor=delivery.ACTOR_SERVER, message="order confirmed")
         transaction.on_commit(partial(delivery.jobs_announce, jobs), robust=True)
     return jobs
 
 
-def print_job_create_test(*, printer: PrinterConfig) -> PrintJob:
+def print_job_create_test(*, printer: PrinterConfig, actor: str = "server") -> PrintJob:
     """A test page for one printer, delivered to it as a `print_command`."""
     content = render_test_page(
         shop_name=settings.SHOP_NAME,
@@ -100,9 +94,48 @@ def print_job_create_test(*, printer: PrinterConfig) -> PrintJob:
         job = PrintJob.objects.create(
             printer=printer, job_type=PrintJob.JobType.TEST, print_content=content, priority=1
         )
-        logger.info("job=%s printer=%s event=created type=test status=pending", job.pk, printer)
+        delivery.job_events_created([job], actor=actor, message="test print")
         transaction.on_commit(partial(delivery.jobs_announce, [job]), robust=True)
     return job
+
+
+def print_job_cancel(*, job_id: int, actor: str) -> bool:
+    """Cancel a job not yet printing; the sockets that had it are told with `cancel_job`."""
+    with transaction.atomic():
+        moved = delivery.jobs_move(
+            PrintJob.objects.filter(pk=job_id, status__in=PrintJob.WAITING),
+            to=PrintJob.Status.CANCELLED,
+            event="cancelled",
+            actor=actor,
+            changes={"sent_connection": None, "not_before": None},
+        )
+        if moved:
+            transaction.on_commit(
+                partial(delivery.jobs_wake, [row["printer_id"] for row in moved]), robust=True
+            )
+    return bool(moved)
+
+
+def print_job_retry(*, job_id: int, actor: str) -> bool:
+    """Put a failed, expired or cancelled job back in the queue, with a fresh retry budget."""
+    with transaction.atomic():
+        moved = delivery.jobs_move(
+            PrintJob.objects.filter(pk=job_id, status__in=PrintJob.RETRYABLE),
+            to=PrintJob.Status.PENDING,
+            event="retried",
+            actor=actor,
+            changes={
+                "retry_count": 0,
+                "not_before": None,
+                "queued_at": timezone.now(),
+                "completed_at": None,
+                "sent_connection": None,
+            },
+        )
+        if moved:
+            job = PrintJob.objects.select_related("order", "printer").get(pk=job_id)
+            transaction.on_commit(partial(delivery.jobs_announce, [job]), robust=True)
+    return bool(moved)
 
 
 # Printer sockets

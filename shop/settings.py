@@ -189,3 +189,16 @@ PRINT_PING_TIMEOUT = env_float("PRINT_PING_TIMEOUT", 30.0, minimum=1.0)
 # sockets are closed in the database and the jobs they held are offered again.
 PRINT_HEARTBEAT_INTERVAL = env_float("PRINT_HEARTBEAT_INTERVAL", 5.0, minimum=0.5)
 PRINT_SERVER_DEAD_AFTER = env_float("PRINT_SERVER_DEAD_AFTER", 30.0, minimum=1.0)
+# A job sent to a client that reports no status within this many seconds goes back to the
+# queue and is offered again (a lost message, a client that crashed while connected).
+PRINT_ACK_TIMEOUT = env_float("PRINT_ACK_TIMEOUT", 30.0, minimum=1.0)
+# After a reported failure a job is offered again after 5 s, 10 s, 20 s ... at most this.
+PRINT_RETRY_BACKOFF = env_float("PRINT_RETRY_BACKOFF", 5.0, minimum=0.0)
+PRINT_RETRY_BACKOFF_MAX = env_float("PRINT_RETRY_BACKOFF_MAX", 60.0, minimum=0.0)
+# A receipt that could not be delivered for this long is expired rather than printed late;
+# staff can still retry it.
+PRINT_JOB_EXPIRE_AFTER = env_float("PRINT_JOB_EXPIRE_AFTER", 3600.0, minimum=1.0)
+# Larger client frames close the socket with 1009; this many malformed messages within a
+# minute close it with 1008.
+PRINT_MAX_MESSAGE_BYTES = env_int("PRINT_MAX_MESSAGE_BYTES", 64 * 1024, minimum=1024)
+PRINT_MAX_BAD_MESSAGES = env_int("PRINT_MAX_BAD_MESSAGES", 20, minimum=1)

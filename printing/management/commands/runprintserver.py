@@ -61,6 +61,9 @@ class Command(BaseCommand):
             ping_interval=settings.PRINT_PING_INTERVAL,
             ping_timeout=settings.PRINT_PING_TIMEOUT,
             application_close_timeout=10,
+            # Larger frames are closed with 1009 before they reach the application.
+            websocket_max_message_size=settings.PRINT_MAX_MESSAGE_BYTES,
+            websocket_max_frame_size=settings.PRINT_MAX_MESSAGE_BYTES,
             ready_callable=partial(self._ready, host, http_port, ws_port),
             server_name="shop-print",
         )
