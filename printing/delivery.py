@@ -179,7 +179,7 @@ def jobs_move(
     now = timezone.now()
     with transaction.atomic():
         rows = list(
-            jobs.select_for_update(skip_locked=skip_locked).values(
+            jobs.select_for_update(skip_locked=skip_locked, of=("self",)).values(
                 "id", "status", "order_id", "printer_id", "delivery_attempts"
             )
         )
@@ -294,8 +294,9 @@ def jobs_claim_and_load(*, claims: dict[int, list[int]], job_ids: list[int]) -> 
 def jobs_mark_sent(*, sent: dict[int, list[tuple[int, int]]]) -> None:
     """Record deliveries made by the bell: {connection: [(job, attempt), ...]}.
 
-    The frames went out before this runs, so a socket may have closed meanwhile: a job sent
-    to a closed socket is counted as offered but stays pending, to be offered again.
+    The frames went out before this runs, so the client may already have answered, or its
+    socket closed: only a job nobody has touched since (still pending, no failure counted,
+    socket open) becomes sent; every offered job counts the attempt.
     """
     for connection_id, pairs in sent.items():
         by_attempt: dict[int, list[int]] = defaultdict(list)
@@ -303,11 +304,9 @@ def jobs_mark_sent(*, sent: dict[int, list[tuple[int, int]]]) -> None:
             by_attempt[attempt].append(job_id)
         socket_open = Exists(PrinterConnection.objects.filter(pk=connection_id, closed_at=None))
         for attempt, ids in by_attempt.items():
-            offered = PrintJob.objects.filter(
-                id__in=ids, status=Status.PENDING, delivery_attempts=attempt - 1
-            )
+            offered = PrintJob.objects.filter(id__in=ids, delivery_attempts=attempt - 1)
             jobs_move(
-                offered.filter(socket_open),
+                offered.filter(socket_open, status=Status.PENDING, retry_count=0, not_before=None),
                 to=Status.SENT,
                 event="sent",
                 connection_id=connection_id,

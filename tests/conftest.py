@@ -37,6 +37,9 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, t
     from django.conf import settings
 
     database = settings.DATABASES["default"]
+    # Worker threads of the dispatcher each open a connection; closing them after each use
+    # lets the test database be flushed and dropped.
+    database["CONN_MAX_AGE"] = 0
     if database["ENGINE"].endswith("sqlite3"):
         path = tmp_path_factory.mktemp("db") / "test.sqlite3"
         database.setdefault("TEST", {})["NAME"] = str(path)

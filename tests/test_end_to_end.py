@@ -13,7 +13,7 @@ import urllib.request
 
 import pytest
 import websockets
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async as sync_to_async
 
 from orders.services import order_confirm, order_create
 from printing import protocol
