@@ -10,9 +10,9 @@ from channels.testing import WebsocketCommunicator
 
 from orders.services import order_confirm, order_create
 from printing import protocol
-from printing.models import PrinterConfig, PrinterConnection, PrintJob
+from printing.models import PrinterConfig, PrinterConnection, PrintJob, PrintJobEvent
 from printing.routing import websocket_urlpatterns
-from printing.services import print_job_create_test
+from printing.services import print_job_cancel, print_job_create_test, print_job_retry
 from tests.conftest import MILK_TEA
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("dispatcher")]
@@ -316,3 +316,71 @@ async def test_a_quiet_client_is_pinged(settings):
     ping = json.loads(await client.receive_from(timeout=5))
     assert ping["type"] == "ping"
     await client.disconnect()
+
+
+async def test_cancelling_a_job_tells_the_socket_that_had_it():
+    await create_printer("厨房打印机")
+    client = await connect(printer="厨房打印机")
+    order = await confirmed_order()
+    job_id = (await receive(client, "new_order"))["order"]["job_id"]
+
+    assert await database_sync_to_async(print_job_cancel)(job_id=job_id, actor="staff:test")
+    cancel = await receive(client, "cancel_job")
+    assert cancel["job_id"] == job_id
+    await client.send_json_to(protocol.print_status(job_id=job_id, status="completed"))
+    await client.send_json_to(protocol.ping())
+    await receive(client, "pong")
+    assert (await job(order=order)).status == "cancelled"
+    await client.disconnect()
+
+
+async def test_a_retried_job_arrives_again_with_the_next_attempt():
+    await create_printer("厨房打印机")
+    client = await connect(printer="厨房打印机")
+    order = await confirmed_order()
+    await database_sync_to_async(PrintJob.objects.update)(max_retries=1)
+    job_id = (await receive(client, "new_order"))["order"]["job_id"]
+    await eventually(order=order, status="sent")
+    await client.send_json_to(protocol.print_status(job_id=job_id, status="failed", message="缺纸"))
+    await eventually(order=order, status="failed")
+
+    assert await database_sync_to_async(print_job_retry)(job_id=job_id, actor="staff:test")
+    again = await receive(client, "new_order")
+    assert again["order"]["job_id"] == job_id
+    assert again["order"]["attempt"] == 2
+    await client.disconnect()
+
+
+async def test_a_job_the_client_never_acknowledges_is_offered_again(settings):
+    settings.PRINT_ACK_TIMEOUT = 1
+    await create_printer("厨房打印机")
+    client = await connect(printer="厨房打印机")
+    order = await confirmed_order()
+    first = await receive(client, "new_order")
+    again = await receive(client, "new_order")
+    assert again["order"]["job_id"] == first["order"]["job_id"]
+    assert (first["order"]["attempt"], again["order"]["attempt"]) == (1, 2)
+    events = await database_sync_to_async(list)(
+        PrintJobEvent.objects.filter(job__order=order).values_list("event", flat=True)
+    )
+    assert events[:4] == ["created", "sent", "ack_timeout", "sent"]
+    await client.disconnect()
+
+
+async def test_an_oversized_frame_closes_the_socket_with_1009(settings):
+    settings.PRINT_MAX_MESSAGE_BYTES = 4096
+    client = await connect()
+    await client.send_to(text_data=json.dumps({"type": "ping", "pad": "珍" * 2000}))
+    closed = await client.receive_output(timeout=5)
+    assert closed == {"type": "websocket.close", "code": 1009}
+
+
+async def test_a_client_that_keeps_sending_garbage_is_closed_with_1008(settings):
+    settings.PRINT_MAX_BAD_MESSAGES = 3
+    client = await connect()
+    for _ in range(3):
+        await client.send_to(text_data="garbage")
+        assert (await receive(client, "error"))["code"] == "invalid_json"
+    await client.send_to(text_data="garbage")
+    assert (await receive(client, "error"))["code"] == "invalid_json"
+    assert await client.receive_output(timeout=5) == {"type": "websocket.close", "code": 1008}

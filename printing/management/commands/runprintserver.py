@@ -72,6 +72,10 @@ class Command(BaseCommand):
     def _ready(self, host: str, http_port: int, ws_port: int) -> None:
         from printing.delivery import get_dispatcher
 
+        # autobahn drops the TCP connection on an oversized frame by default; a close frame
+        # with 1009 tells the client why.
+        self._server.ws_factory.setProtocolOptions(failByDrop=False)
+        self._server.ws_factory.protocol = _server_close_codes_protocol()
         loop = asyncio.get_event_loop()
         # Channels runs no ASGI lifespan: start the dispatcher (bells, sweeps, heartbeats) as
         # soon as the loop runs rather than on the first printer connection.
@@ -131,3 +135,21 @@ class Command(BaseCommand):
         for instance in running:
             instance.cancel()
         await asyncio.gather(*running, return_exceptions=True)
+
+
+# Close codes RFC 6455 lets a server send that autobahn's public sendClose() refuses
+# (it allows applications only 1000 and 3000-4999).
+SERVER_CLOSE_CODES = {1001, 1008, 1009, 1011, 1013}
+
+
+def _server_close_codes_protocol():
+    from daphne.ws_protocol import WebSocketProtocol
+
+    class ShopWebSocketProtocol(WebSocketProtocol):
+        def serverClose(self, code=None):
+            if code in SERVER_CLOSE_CODES and self.state == self.STATE_OPEN:
+                self.sendCloseFrame(code=code)
+            else:
+                super().serverClose(code)
+
+    return ShopWebSocketProtocol
