@@ -4,8 +4,8 @@ import time
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from printing import protocol
-from printing.delivery import db, get_dispatcher, job_status_report
+from printing import access, protocol, services
+from printing.delivery import Dispatcher, db, get_dispatcher, job_status_report
 
 logger = logging.getLogger("printing.connections")
 
@@ -21,20 +21,73 @@ class PrinterConsumer(AsyncWebsocketConsumer):
 
     async def connect(self) -> None:
         dispatcher = await get_dispatcher()
-        await self.accept()
-        await self.send_message(protocol.welcome(shop_name=settings.SHOP_NAME))
         client = self.scope.get("client") or ["", 0]
+        ip = access.client_ip(self.scope, settings.PRINT_TRUSTED_PROXIES)
+        address = str(ip) if ip else ""
+        verdict, printer_id, token_hash = await self.admit(dispatcher, ip, address)
+        # Accept, then close with a code and reason a client can show: refusing the
+        # handshake would only give it an HTTP 403.
+        await self.accept()
+        if not verdict.allowed:
+            logger.info(
+                "client=%s:%s address=%s path=%s event=refuse code=%s reason=%s",
+                client[0],
+                client[1],
+                address,
+                self.scope.get("path"),
+                verdict.code,
+                verdict.reason,
+            )
+            await self.close(code=verdict.code, reason=verdict.reason)
+            return
+        await self.send_message(protocol.welcome(shop_name=settings.SHOP_NAME))
         self.socket = await dispatcher.attach(
-            self, client=f"{client[0]}:{client[1]}", path=self.scope.get("path", "")
+            self,
+            client=f"{client[0]}:{client[1]}",
+            path=self.scope.get("path", ""),
+            address=address,
+            printer_id=printer_id,
+            token_hash=token_hash,
         )
         self.bad_messages: list[float] = []
+
+    async def admit(
+        self, dispatcher: Dispatcher, ip, address: str
+    ) -> tuple[access.Verdict, int | None, str | None]:
+        """Let a printer in by its token, or a tokenless client from a trusted network."""
+        full = dispatcher.over_limit(address)
+        if full:
+            return access.refuse(access.TRY_AGAIN_LATER, full), None, None
+        ports = {settings.PRINT_HTTP_PORT, settings.PRINT_WS_PORT}
+        if self.scope.get("server"):
+            ports.add(self.scope["server"][1])
+        if not access.origin_allowed(self.scope, settings.PRINT_ALLOWED_ORIGINS, ports):
+            return access.refuse(access.FORBIDDEN, "origin not allowed"), None, None
+        token = access.presented_token(self.scope)
+        if token is not None:
+            printer = await db(services.printer_by_token)(token=token)
+            if printer is None:
+                return access.refuse(access.UNAUTHORIZED, "invalid or revoked token"), None, None
+            if not printer.is_active:
+                return access.refuse(access.FORBIDDEN, "printer disabled"), None, None
+            return access.ALLOW_TOKEN, printer.pk, printer.token_hash
+        if access.in_networks(ip, settings.PRINT_TRUSTED_NETWORKS):
+            return access.ALLOW_TRUSTED, None, None
+        return access.refuse(access.UNAUTHORIZED, "token required"), None, None
 
     async def disconnect(self, code: int) -> None:
         if self.socket is not None:
             dispatcher = await get_dispatcher()
             await dispatcher.detach(self.socket, code)
 
+    async def websocket_pong(self, message: dict) -> None:
+        """A WebSocket-level pong (see runprintserver): the client is alive."""
+        if self.socket is not None:
+            self.socket.heard()
+
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.socket is None:
+            return
         self.socket.heard()
         if _too_big(text_data, bytes_data):
             # daphne enforces the same limit on the wire; this covers any other server.
@@ -80,13 +133,7 @@ class PrinterConsumer(AsyncWebsocketConsumer):
             await self.refuse(CLOSE_POLICY_VIOLATION, "too_many_bad_messages")
 
     async def refuse(self, code: int, reason: str) -> None:
-        logger.info(
-            "connection=%s event=refuse code=%s reason=%s",
-            self.socket.connection_id,
-            code,
-            reason,
-        )
-        await self.close(code=code)
+        await self.socket.close(code, reason)
 
     async def send_message(self, message: dict) -> None:
         await self.send(text_data=protocol.dumps(message))

@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -36,7 +36,7 @@ from django.db.models import DateTimeField, Exists, F, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from printing import protocol
+from printing import access, protocol
 from printing.models import PrinterConnection, PrintJob, PrintJobEvent
 
 if TYPE_CHECKING:
@@ -47,6 +47,7 @@ logger = logging.getLogger("printing.delivery")
 BROADCAST_GROUP = "print.all"
 BELL = "print.jobs"
 WAKE = "print.wake"
+CHECK = "print.check"
 # Upper bound on the jobs one sweep reads; a larger backlog drains over several sweeps.
 SWEEP_LIMIT = 2000
 Status = PrintJob.Status
@@ -138,6 +139,12 @@ def jobs_announce(jobs: Iterable[PrintJob]) -> None:
 def jobs_wake(printer_ids: Iterable[int | None]) -> None:
     """Ask the dispatchers holding these printers' sockets to sweep now (e.g. to cancel)."""
     _ring({_group(printer_id): {"type": WAKE} for printer_id in set(printer_ids)})
+
+
+def printers_check(printer_ids: Iterable[int]) -> None:
+    """Ask the dispatchers to re-check these printers' sockets (disabled? token revoked?)."""
+    ids = sorted(set(printer_ids))
+    _ring({printer_group(pk): {"type": CHECK, "printer_ids": ids} for pk in ids})
 
 
 def _ring(messages: dict[str, dict[str, Any]]) -> None:
@@ -496,10 +503,22 @@ def _job_failed(this: QuerySet, *, message: str, report: dict[str, Any]) -> list
 class PrinterSocket:
     """The dispatcher's handle on one printer consumer."""
 
-    def __init__(self, consumer: "AsyncWebsocketConsumer", connection_id: int, client: str):
+    def __init__(
+        self,
+        consumer: "AsyncWebsocketConsumer",
+        connection_id: int,
+        client: str,
+        *,
+        address: str = "",
+        token_hash: str | None = None,
+    ):
         self.consumer = consumer
         self.connection_id = connection_id
         self.client = client
+        self.address = address
+        # Set when the socket was let in by a printer's token: it is that printer's for good,
+        # and is closed if the token is replaced.
+        self.token_hash = token_hash
         self.printer_id: int | None = None
         # job id -> attempt sent on this connection; a job is re-sent only at a later attempt.
         self.sent: dict[int, int] = {}
@@ -516,6 +535,17 @@ class PrinterSocket:
         if self.open:
             await self.consumer.send(text_data=frame)
 
+    async def close(self, code: int, reason: str) -> None:
+        if self.open:
+            logger.info(
+                "connection=%s client=%s event=refuse code=%s reason=%s",
+                self.connection_id,
+                self.client,
+                code,
+                reason,
+            )
+            await self.consumer.close(code=code, reason=reason)
+
 
 class Dispatcher:
     """Holds this process's printer sockets and delivers jobs to them."""
@@ -525,6 +555,7 @@ class Dispatcher:
         self.layer = get_channel_layer()
         self.sockets: dict[int, PrinterSocket] = {}
         self.by_printer: dict[int, set[PrinterSocket]] = defaultdict(set)
+        self.by_address: Counter[str] = Counter()
         self.server_id: int | None = None
         self.channel: str | None = None
         self.wake = asyncio.Event()
@@ -566,26 +597,71 @@ class Dispatcher:
 
     # Sockets
 
+    def over_limit(self, address: str) -> str | None:
+        """Why one more socket from this address would be too many, if it would."""
+        if len(self.sockets) >= settings.PRINT_MAX_CONNECTIONS:
+            return f"server full ({settings.PRINT_MAX_CONNECTIONS} connections)"
+        if self.by_address[address] >= settings.PRINT_MAX_CONNECTIONS_PER_ADDRESS:
+            return (
+                f"too many connections from {address} "
+                f"({settings.PRINT_MAX_CONNECTIONS_PER_ADDRESS})"
+            )
+        return None
+
     async def attach(
-        self, consumer: "AsyncWebsocketConsumer", *, client: str, path: str
+        self,
+        consumer: "AsyncWebsocketConsumer",
+        *,
+        client: str,
+        path: str,
+        address: str = "",
+        printer_id: int | None = None,
+        token_hash: str | None = None,
     ) -> PrinterSocket:
         from printing import services
 
-        connection_id = await db(services.printer_connection_open)(
-            server_id=self.server_id, client_address=client, path=path
+        self.by_address[address] += 1
+        try:
+            connection_id = await db(services.printer_connection_open)(
+                server_id=self.server_id,
+                client_address=client,
+                path=path,
+                printer_id=printer_id,
+                authenticated_by="token" if token_hash else "network",
+            )
+        except BaseException:
+            self._forget_address(address)
+            raise
+        sock = PrinterSocket(
+            consumer, connection_id, client, address=address, token_hash=token_hash
         )
-        sock = PrinterSocket(consumer, connection_id, client)
         self.sockets[connection_id] = sock
-        logger.info("connection=%s client=%s path=%s event=connect", connection_id, client, path)
+        logger.info(
+            "connection=%s client=%s path=%s event=connect by=%s",
+            connection_id,
+            client,
+            path,
+            "token" if token_hash else "network",
+        )
+        if printer_id is not None:
+            await self._bind(sock, printer_id)
+            logger.info("connection=%s printer=%s event=bind by=token", connection_id, printer_id)
         self.wake.set()
         return sock
+
+    def _forget_address(self, address: str) -> None:
+        self.by_address[address] -= 1
+        if self.by_address[address] <= 0:
+            del self.by_address[address]
 
     async def identify(self, sock: PrinterSocket, info: protocol.PrinterInfo):
         """Bind the socket to the printer it names (or to none); its backlog follows."""
         from printing import services
 
         printer = await db(services.printer_connection_identify)(
-            connection_id=sock.connection_id, info=info
+            connection_id=sock.connection_id,
+            info=info,
+            printer_id=sock.printer_id if sock.token_hash else None,
         )
         await self._bind(sock, printer.pk if printer else None)
         logger.info(
@@ -601,7 +677,8 @@ class Dispatcher:
         from printing import services
 
         sock.open = False
-        self.sockets.pop(sock.connection_id, None)
+        if self.sockets.pop(sock.connection_id, None) is not None:
+            self._forget_address(sock.address)
         await self._bind(sock, None)
         released = await db(services.printer_connection_close)(
             connection_id=sock.connection_id, code=code
@@ -683,6 +760,8 @@ class Dispatcher:
                 await self._deliver_bell(message["jobs"])
             elif kind == WAKE:
                 self.wake.set()
+            elif kind == CHECK:
+                await self.check_printers(message["printer_ids"])
 
     async def _deliver_bell(self, jobs: list[dict[str, Any]]) -> None:
         sent: dict[int, list[tuple[int, int]]] = defaultdict(list)
@@ -778,14 +857,32 @@ class Dispatcher:
 
     # Heartbeats
 
+    async def check_printers(self, printer_ids: list[int]) -> None:
+        """Close local sockets of printers that were disabled or got a new token."""
+        from printing import services
+
+        local = [pk for pk in printer_ids if pk in self.by_printer]
+        if not local:
+            return
+        current = await db(services.printers_access)(printer_ids=local)
+        for printer_id in local:
+            active, token = current.get(printer_id, (False, None))
+            for sock in list(self.by_printer.get(printer_id, ())):
+                if not active:
+                    await sock.close(access.FORBIDDEN, "printer disabled")
+                elif sock.token_hash is not None and sock.token_hash != token:
+                    await sock.close(access.UNAUTHORIZED, "token revoked")
+
     async def _tick_forever(self) -> None:
+        from printing import services
+
         last_beat = 0.0
         while not self.stopping:
             await asyncio.sleep(1)
             now = time.monotonic()
             try:
                 await self._ping_quiet(now)
-                if await db(jobs_maintain)():
+                if await db(jobs_maintain)() + await db(services.print_jobs_failover)():
                     self.wake.set()
                 if now - last_beat >= settings.PRINT_HEARTBEAT_INTERVAL:
                     last_beat = now
@@ -815,6 +912,7 @@ class Dispatcher:
         )
         if await db(services.server_processes_reap)():
             self.wake.set()
+        await self.check_printers(list(self.by_printer))
         for group in self._groups():
             await self._join(group)
 

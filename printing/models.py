@@ -40,6 +40,20 @@ class PrinterConfig(models.Model):
     description = models.TextField(_("description"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    backup_printer = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="backup_for",
+        verbose_name=_("backup printer"),
+        help_text=_("Receives this printer's jobs when it has been offline for a while."),
+    )
+    # SHA-256 of the printer's secret token; the token itself is shown once, when issued.
+    token_hash = models.CharField(
+        _("token hash"), max_length=64, null=True, blank=True, unique=True, editable=False
+    )
+    token_issued_at = models.DateTimeField(_("token issued at"), null=True, blank=True)
 
     class Meta:
         db_table = "printer_config"
@@ -99,6 +113,8 @@ class PrinterConnection(models.Model):
     last_seen = models.DateTimeField(_("last heard from"), default=timezone.now)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True, db_index=True)
     close_code = models.IntegerField(_("close code"), null=True, blank=True)
+    # "token" or "network": how the socket was let in.
+    authenticated_by = models.CharField(_("authenticated by"), max_length=20, blank=True)
 
     class Meta:
         db_table = "printer_connection"
@@ -134,6 +150,7 @@ class PrintJob(models.Model):
         ORDER = "order", _("Order receipt")
         REPRINT = "reprint", _("Reprint")
         TEST = "test", _("Test print")
+        TEXT = "text", _("Text")
 
     # Offered to a client and waiting for its status report.
     WAITING = (Status.PENDING, Status.SENT)
@@ -192,6 +209,15 @@ class PrintJob(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("sent on connection"),
+    )
+    # Set when the job was moved to its printer's backup; a job moves at most once.
+    failover_from = models.ForeignKey(
+        PrinterConfig,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("moved from printer"),
     )
 
     class Meta:

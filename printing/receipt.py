@@ -115,11 +115,16 @@ def two_columns(left: str, right: str, width: int, *, indent: str = "") -> list[
     return [*lines, " " * (width - display_width(right)) + right]
 
 
-def render_receipt(receipt: Receipt, *, paper_width: int) -> str:
-    """The seed's order receipt, laid out for the paper; ends with a newline."""
+def render_receipt(receipt: Receipt, *, paper_width: int, stamp: str = "") -> str:
+    """The seed's order receipt, laid out for the paper; ends with a newline.
+
+    `stamp` (a reprint, a backup printer) is printed under the shop name as `** stamp **`.
+    """
     width = columns_for(paper_width)
     heavy, light = "=" * width, "-" * width
     lines = [heavy, *center(receipt.shop_name, width), heavy]
+    if stamp:
+        lines += center(f"** {stamp} **", width)
     lines += wrap(f"订单号: #{receipt.order_id}", width)
     lines.append(f"时间: {receipt.time:%Y-%m-%d %H:%M:%S}")
     lines.append(f"状态: {STATUS_LABELS.get(receipt.status, receipt.status)}")
@@ -161,6 +166,11 @@ def _joined(prefix: str, parts: list[str], separator: str, width: int) -> list[s
     if line:
         logical.append(line)
     return [wrapped for text in logical for wrapped in wrap(text, width, indent=prefix)]
+
+
+def stamp_text(content: str, stamp: str, *, paper_width: int) -> str:
+    """Free text with `** stamp **` on top."""
+    return "\n".join(center(f"** {stamp} **", columns_for(paper_width))) + "\n" + content
 
 
 def render_test_page(*, shop_name: str, printer_name: str, paper_width: int, time: datetime) -> str:

@@ -6,17 +6,19 @@ Every entry point (the order signal, the admin, the consumer, the dispatcher) ca
 import logging
 import os
 import socket
+from collections import defaultdict
 from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from orders.models import Order
-from printing import delivery, protocol
+from printing import access, delivery, protocol
 from printing.models import PrinterConfig, PrinterConnection, PrintJob, ServerProcess
-from printing.receipt import Receipt, ReceiptItem, render_receipt, render_test_page
+from printing.receipt import Receipt, ReceiptItem, render_receipt, render_test_page, stamp_text
 
 logger = logging.getLogger("printing.jobs")
 
@@ -82,7 +84,35 @@ def print_jobs_enqueue_for_order(*, order: Order) -> list[PrintJob]:
     return jobs
 
 
-def print_job_create_test(*, printer: PrinterConfig, actor: str = "server") -> PrintJob:
+def print_job_create(
+    *,
+    printer: PrinterConfig,
+    content: str,
+    job_type: str = PrintJob.JobType.TEXT,
+    copies: int = 1,
+    priority: int = 5,
+    order: Order | None = None,
+    actor: str = delivery.ACTOR_SERVER,
+    message: str = "",
+) -> PrintJob:
+    """A job for one printer, outside order confirmation: test prints, reprints, integrations."""
+    with transaction.atomic():
+        job = PrintJob.objects.create(
+            printer=printer,
+            order=order,
+            job_type=job_type,
+            print_content=content,
+            copies=copies,
+            priority=priority,
+        )
+        delivery.job_events_created([job], actor=actor, message=message)
+        transaction.on_commit(partial(delivery.jobs_announce, [job]), robust=True)
+    return job
+
+
+def print_job_create_test(
+    *, printer: PrinterConfig, actor: str = delivery.ACTOR_SERVER
+) -> PrintJob:
     """A test page for one printer, delivered to it as a `print_command`."""
     content = render_test_page(
         shop_name=settings.SHOP_NAME,
@@ -90,13 +120,14 @@ def print_job_create_test(*, printer: PrinterConfig, actor: str = "server") -> P
         paper_width=printer.paper_width,
         time=timezone.localtime(),
     )
-    with transaction.atomic():
-        job = PrintJob.objects.create(
-            printer=printer, job_type=PrintJob.JobType.TEST, print_content=content, priority=1
-        )
-        delivery.job_events_created([job], actor=actor, message="test print")
-        transaction.on_commit(partial(delivery.jobs_announce, [job]), robust=True)
-    return job
+    return print_job_create(
+        printer=printer,
+        content=content,
+        job_type=PrintJob.JobType.TEST,
+        priority=1,
+        actor=actor,
+        message="test print",
+    )
 
 
 def print_job_cancel(*, job_id: int, actor: str) -> bool:
@@ -138,21 +169,177 @@ def print_job_retry(*, job_id: int, actor: str) -> bool:
     return bool(moved)
 
 
+def print_jobs_failover() -> int:
+    """Move jobs waiting too long for an offline printer to its backup printer, once.
+
+    Order receipts are laid out again for the backup's paper, with a stamp naming the
+    printer they were meant for.
+    """
+    cutoff = timezone.now() - timedelta(seconds=settings.PRINT_FAILOVER_AFTER)
+    stuck = PrintJob.objects.filter(
+        status=PrintJob.Status.PENDING,
+        failover_from__isnull=True,
+        queued_at__lte=cutoff,
+        printer__backup_printer__is_active=True,
+        job_type__in=(PrintJob.JobType.ORDER, PrintJob.JobType.REPRINT, PrintJob.JobType.TEXT),
+    ).exclude(printer__in=printers_online())
+    moved = []
+    for job_id in stuck.values_list("pk", flat=True)[:200]:
+        with transaction.atomic():
+            job = (
+                PrintJob.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("printer__backup_printer", "order")
+                .filter(pk=job_id, status=PrintJob.Status.PENDING, failover_from__isnull=True)
+                .first()
+            )
+            if job is None:
+                continue
+            original, backup = job.printer, job.printer.backup_printer
+            stamp = f"备用打印 (原: {original.name})"
+            if job.order is not None:
+                receipt = receipt_for_order(order=job.order)
+                content = render_receipt(receipt, paper_width=backup.paper_width, stamp=stamp)
+            else:
+                content = stamp_text(job.print_content, stamp, paper_width=backup.paper_width)
+            delivery.jobs_move(
+                PrintJob.objects.filter(pk=job.pk),
+                to=PrintJob.Status.PENDING,
+                event="failover",
+                changes={"printer": backup, "failover_from": original, "print_content": content},
+                message=f"{original.name} offline for {settings.PRINT_FAILOVER_AFTER:g} s: "
+                f"moved to {backup.name}",
+            )
+            job.printer, job.print_content = backup, content
+            moved.append(job)
+    if moved:
+        delivery.jobs_announce(moved)
+    return len(moved)
+
+
+# Printers
+
+
+def printers_online() -> QuerySet:
+    """Ids of printers with a socket heard from within PRINT_ONLINE_TIMEOUT."""
+    cutoff = timezone.now() - timedelta(seconds=settings.PRINT_ONLINE_TIMEOUT)
+    return PrinterConnection.objects.filter(
+        closed_at__isnull=True, last_seen__gte=cutoff, printer__isnull=False
+    ).values("printer_id")
+
+
+def printer_token_issue(*, printer: PrinterConfig) -> str:
+    """A new secret token for the printer, returned once; the old one stops working and the
+    sockets that used it are closed."""
+    token = access.token_new()
+    with transaction.atomic():
+        PrinterConfig.objects.filter(pk=printer.pk).update(
+            token_hash=access.token_hash(token), token_issued_at=timezone.now()
+        )
+        transaction.on_commit(partial(delivery.printers_check, [printer.pk]), robust=True)
+    logger.info("printer=%s event=token_issued", printer.pk)
+    return token
+
+
+def printer_set_active(*, printer: PrinterConfig, active: bool) -> None:
+    """Enable or disable a printer; a disabled printer's sockets are closed."""
+    with transaction.atomic():
+        PrinterConfig.objects.filter(pk=printer.pk).update(is_active=active)
+        transaction.on_commit(partial(delivery.printers_check, [printer.pk]), robust=True)
+    logger.info("printer=%s event=%s", printer.pk, "enabled" if active else "disabled")
+
+
+def printer_by_token(*, token: str) -> PrinterConfig | None:
+    return PrinterConfig.objects.filter(token_hash=access.token_hash(token)).first()
+
+
+def printers_access(*, printer_ids: list[int]) -> dict[int, tuple[bool, str | None]]:
+    """{printer id: (is_active, token_hash)} for re-checking the sockets bound to them."""
+    return {
+        pk: (active, token)
+        for pk, active, token in PrinterConfig.objects.filter(pk__in=printer_ids).values_list(
+            "pk", "is_active", "token_hash"
+        )
+    }
+
+
+def printers_status() -> list[dict]:
+    """Every printer with its online state, sockets and queue: what the dashboard shows."""
+    cutoff = timezone.now() - timedelta(seconds=settings.PRINT_ONLINE_TIMEOUT)
+    waiting = dict(
+        PrintJob.objects.filter(status__in=PrintJob.WAITING, printer__isnull=False)
+        .values_list("printer_id")
+        .annotate(count=Count("pk"))
+    )
+    sockets = defaultdict(list)
+    for connection in PrinterConnection.objects.filter(
+        closed_at__isnull=True, printer__isnull=False
+    ).order_by("connected_at"):
+        sockets[connection.printer_id].append(connection)
+    status = []
+    for printer in PrinterConfig.objects.select_related("backup_printer").order_by("name"):
+        live = [c for c in sockets[printer.pk] if c.last_seen >= cutoff]
+        seen = max((c.last_seen for c in sockets[printer.pk]), default=None)
+        latest = live[-1] if live else None
+        status.append(
+            {
+                "id": printer.pk,
+                "name": printer.name,
+                "active": printer.is_active,
+                "online": bool(live),
+                "last_seen": seen.isoformat() if seen else None,
+                "pending_jobs": waiting.get(printer.pk, 0),
+                "paper_width": printer.paper_width,
+                "backup_printer": printer.backup_printer.name if printer.backup_printer else None,
+                "printer_info": latest.printer_info if latest else None,
+                "connections": [
+                    {
+                        "id": c.pk,
+                        "address": c.client_address,
+                        "reported_name": c.reported_name,
+                        "model": c.reported_model,
+                        "status": c.reported_status,
+                        "authenticated_by": c.authenticated_by,
+                        "connected_at": c.connected_at.isoformat(),
+                        "last_seen": c.last_seen.isoformat(),
+                    }
+                    for c in live
+                ],
+            }
+        )
+    return status
+
+
 # Printer sockets
 
 
-def printer_connection_open(*, server_id: int, client_address: str, path: str) -> int:
+def printer_connection_open(
+    *,
+    server_id: int,
+    client_address: str,
+    path: str,
+    printer_id: int | None = None,
+    authenticated_by: str = "",
+) -> int:
     connection = PrinterConnection.objects.create(
-        server_id=server_id, client_address=client_address[:64], path=path[:200]
+        server_id=server_id,
+        client_address=client_address[:64],
+        path=path[:200],
+        printer_id=printer_id,
+        authenticated_by=authenticated_by,
     )
     return connection.pk
 
 
 def printer_connection_identify(
-    *, connection_id: int, info: protocol.PrinterInfo
+    *, connection_id: int, info: protocol.PrinterInfo, printer_id: int | None = None
 ) -> PrinterConfig | None:
-    """Keep what the client said about itself; bind it to the active printer of that name."""
-    printer = PrinterConfig.objects.filter(name=info.name, is_active=True).first()
+    """Keep what the client said about itself. A socket let in by its token stays that
+    printer's; one from a trusted network is bound to the active printer of that name."""
+    printers = PrinterConfig.objects.filter(is_active=True)
+    if printer_id is not None:
+        printer = printers.filter(pk=printer_id).first()
+    else:
+        printer = printers.filter(name=info.name).first()
     PrinterConnection.objects.filter(pk=connection_id).update(
         printer=printer,
         reported_name=info.name[:100],

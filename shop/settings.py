@@ -8,7 +8,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from shop.env import env_bool, env_choice, env_float, env_int, env_list, env_str
+from shop.env import env_bool, env_choice, env_float, env_int, env_list, env_networks, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -202,3 +202,23 @@ PRINT_JOB_EXPIRE_AFTER = env_float("PRINT_JOB_EXPIRE_AFTER", 3600.0, minimum=1.0
 # minute close it with 1008.
 PRINT_MAX_MESSAGE_BYTES = env_int("PRINT_MAX_MESSAGE_BYTES", 64 * 1024, minimum=1024)
 PRINT_MAX_BAD_MESSAGES = env_int("PRINT_MAX_BAD_MESSAGES", 20, minimum=1)
+# Who may connect a printer socket without a token: clients on these networks, which then
+# name their printer in printer_info. Everyone else needs the printer's token.
+PRINT_TRUSTED_NETWORKS = env_networks("PRINT_TRUSTED_NETWORKS", ["127.0.0.0/8", "::1/128"])
+# X-Forwarded-For is believed only from these reverse proxies.
+PRINT_TRUSTED_PROXIES = env_networks("PRINT_TRUSTED_PROXIES", [])
+# Browser pages from other origins than this server's may connect only if listed here.
+PRINT_ALLOWED_ORIGINS = env_list("PRINT_ALLOWED_ORIGINS", [])
+PRINT_MAX_CONNECTIONS = env_int("PRINT_MAX_CONNECTIONS", 10000, minimum=1)
+PRINT_MAX_CONNECTIONS_PER_ADDRESS = env_int("PRINT_MAX_CONNECTIONS_PER_ADDRESS", 100, minimum=1)
+# A job for a printer offline this long goes to the printer's backup printer.
+PRINT_FAILOVER_AFTER = env_float("PRINT_FAILOVER_AFTER", 20.0, minimum=0.0)
+# A printer is online while one of its sockets was heard from within this many seconds
+# (WebSocket pongs count: a quiet client is pinged every PRINT_PING_INTERVAL).
+PRINT_ONLINE_TIMEOUT = env_float(
+    "PRINT_ONLINE_TIMEOUT",
+    PRINT_PING_INTERVAL + PRINT_PING_TIMEOUT + PRINT_HEARTBEAT_INTERVAL,
+    minimum=1.0,
+)
+# Keys for server-to-server calls of the JSON API (Authorization: Bearer KEY).
+PRINT_API_KEYS = env_list("PRINT_API_KEYS", [])

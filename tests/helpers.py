@@ -55,3 +55,14 @@ async def next_message(ws, kind: str, within: float = 10.0) -> dict:
         message = json.loads(await asyncio.wait_for(ws.recv(), max(remaining, 0.01)))
         if message["type"] == kind:
             return message
+
+
+def from_address(application, address: str = "127.0.0.1"):
+    """The ASGI application as a client at `address` reaches it (the test communicator
+    leaves the client out of the scope)."""
+
+    async def app(scope, receive, send):
+        scope = {**scope, "client": [address, 50000], "server": ["127.0.0.1", 8765]}
+        return await application(scope, receive, send)
+
+    return app

@@ -15,10 +15,11 @@ from printing import protocol
 from printing.models import PrinterConfig, PrintJob
 from printing.routing import websocket_urlpatterns
 from tests.conftest import MILK_TEA
+from tests.helpers import from_address
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("dispatcher")]
 
-application = URLRouter(websocket_urlpatterns)
+application = from_address(URLRouter(websocket_urlpatterns))
 
 KNOWN_TYPES = ["ping", "pong", "printer_info", "print_status", "new_order", "welcome"]
 ERROR_CODES = {

@@ -44,6 +44,8 @@ class Command(BaseCommand):
             if not 0 < port < 65536:
                 raise CommandError(f"port {port} is not between 1 and 65535")
         self.check_migrations()
+        # The printer consumer recognises pages of this server by these ports (Origin check).
+        settings.PRINT_HTTP_PORT, settings.PRINT_WS_PORT = http_port, ws_port
         ports = [http_port] if http_port == ws_port else [http_port, ws_port]
         endpoints = [
             endpoint
@@ -75,7 +77,7 @@ class Command(BaseCommand):
         # autobahn drops the TCP connection on an oversized frame by default; a close frame
         # with 1009 tells the client why.
         self._server.ws_factory.setProtocolOptions(failByDrop=False)
-        self._server.ws_factory.protocol = _server_close_codes_protocol()
+        self._server.ws_factory.protocol = _shop_websocket_protocol()
         loop = asyncio.get_event_loop()
         # Channels runs no ASGI lifespan: start the dispatcher (bells, sweeps, heartbeats) as
         # soon as the loop runs rather than on the first printer connection.
@@ -142,14 +144,26 @@ class Command(BaseCommand):
 SERVER_CLOSE_CODES = {1001, 1008, 1009, 1011, 1013}
 
 
-def _server_close_codes_protocol():
+def _shop_websocket_protocol():
     from daphne.ws_protocol import WebSocketProtocol
 
     class ShopWebSocketProtocol(WebSocketProtocol):
-        def serverClose(self, code=None):
-            if code in SERVER_CLOSE_CODES and self.state == self.STATE_OPEN:
-                self.sendCloseFrame(code=code)
-            else:
-                super().serverClose(code)
+        """daphne's protocol, plus: close frames carry the application's code and reason
+        (daphne drops the reason), and WebSocket pongs reach the consumer as
+        `websocket.pong`, so a browser that never sends a message still counts as heard."""
+
+        def handle_reply(self, message):
+            if message.get("type") == "websocket.close" and self.state == self.STATE_OPEN:
+                code = message.get("code") or 1000
+                reason = (message.get("reason") or "").encode()[:120]
+                if code in SERVER_CLOSE_CODES or code == 1000 or 3000 <= code <= 4999:
+                    self.sendCloseFrame(code=code, reasonUtf8=reason or None)
+                    return
+            super().handle_reply(message)
+
+        def onPong(self, payload):
+            queue = getattr(self, "application_queue", None)
+            if queue is not None and not self.muted:
+                queue.put_nowait({"type": "websocket.pong"})
 
     return ShopWebSocketProtocol

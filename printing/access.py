@@ -1,0 +1,126 @@
+"""Who may open a printer socket: tokens, trusted networks, proxies and browser origins.
+
+Pure functions over an ASGI scope and settings values, so every rule is tested on its own.
+"""
+
+import hashlib
+import hmac
+import ipaddress
+import secrets
+from dataclasses import dataclass
+from urllib.parse import parse_qs, urlsplit
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+# Close codes for refused sockets (the 4000s are the application's own).
+UNAUTHORIZED = 4401
+FORBIDDEN = 4403
+TRY_AGAIN_LATER = 1013
+
+
+def token_new() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def token_hash(token: str) -> str:
+    # Tokens are 192 random bits: a fast hash is enough, and lets the hash be looked up.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def api_key_valid(presented: str, keys: list[str]) -> bool:
+    return bool(presented) and any(hmac.compare_digest(presented, key) for key in keys)
+
+
+def headers(scope: dict) -> dict[str, str]:
+    return {
+        name.decode("latin1").lower(): value.decode("latin1")
+        for name, value in scope.get("headers", [])
+    }
+
+
+def presented_token(scope: dict) -> str | None:
+    """`?token=...` on the URL, or `Authorization: Bearer ...`."""
+    query = parse_qs(scope.get("query_string", b"").decode("latin1"))
+    if query.get("token"):
+        return query["token"][0].strip() or None
+    authorization = headers(scope).get("authorization", "")
+    scheme, _, credentials = authorization.partition(" ")
+    if scheme.lower() == "bearer" and credentials.strip():
+        return credentials.strip()
+    return None
+
+
+def parse_ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        address = ipaddress.ip_address(text.strip().strip("[]"))
+    except ValueError:
+        return None
+    # An IPv4 client on a dual-stack socket arrives as ::ffff:a.b.c.d.
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        return address.ipv4_mapped
+    return address
+
+
+def in_networks(address, networks: list[Network]) -> bool:
+    return address is not None and any(address in network for network in networks)
+
+
+def client_ip(scope: dict, trusted_proxies: list[Network]):
+    """The client's address. X-Forwarded-For counts only when it came from a trusted proxy,
+    and then only up to the first address that is not one: anyone can write that header."""
+    peer = parse_ip((scope.get("client") or [""])[0] or "")
+    if not in_networks(peer, trusted_proxies):
+        return peer
+    forwarded = headers(scope).get("x-forwarded-for", "")
+    address = peer
+    for hop in reversed([part for part in forwarded.split(",") if part.strip()]):
+        hop_ip = parse_ip(hop)
+        if hop_ip is None:
+            break
+        address = hop_ip
+        if not in_networks(hop_ip, trusted_proxies):
+            break
+    return address
+
+
+def origin_allowed(scope: dict, allowed_origins: list[str], server_ports: set[int]) -> bool:
+    """A browser page may connect only from this server's own pages or a listed origin.
+
+    Clients that send no Origin are not browsers; the token and network rules judge them.
+    """
+    origin = headers(scope).get("origin")
+    if origin is None:
+        return True
+    origin = origin.strip().rstrip("/").lower()
+    if origin in {allowed.rstrip("/").lower() for allowed in allowed_origins}:
+        return True
+    try:
+        parsed = urlsplit(origin)
+        host_header = urlsplit("//" + headers(scope).get("host", ""))
+        origin_port = parsed.port or {"http": 80, "https": 443}.get(parsed.scheme)
+        host_port = host_header.port
+    except ValueError:
+        return False
+    if not parsed.hostname or parsed.hostname != (host_header.hostname or "").lower():
+        return False
+    # The same host: the page came from this server if it came from one of its ports, or
+    # through the same front door as this socket (a reverse proxy on 443).
+    return origin_port in server_ports or host_port in (None, origin_port)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of a connection check: allowed, or refused with a close code and reason."""
+
+    allowed: bool
+    code: int = 0
+    reason: str = ""
+    by_token: bool = False
+
+
+ALLOW_TRUSTED = Verdict(allowed=True)
+ALLOW_TOKEN = Verdict(allowed=True, by_token=True)
+
+
+def refuse(code: int, reason: str) -> Verdict:
+    return Verdict(allowed=False, code=code, reason=reason)
