@@ -104,8 +104,10 @@ def origin_allowed(scope: dict, allowed_origins: list[str], server_ports: set[in
     if not parsed.hostname or parsed.hostname != (host_header.hostname or "").lower():
         return False
     # The same host: the page came from this server if it came from one of its ports, or
-    # through the same front door as this socket (a reverse proxy on 443).
-    return origin_port in server_ports or host_port in (None, origin_port)
+    # through the same front door as this socket (a reverse proxy on 80 or 443).
+    if origin_port in server_ports:
+        return True
+    return origin_port == host_port if host_port else origin_port in (80, 443)
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,21 @@
+from datetime import timedelta
+from functools import partial
+
+from django.conf import settings
 from django.contrib import admin, messages
-from django.db.models import Count, Q
+from django.db import transaction
+from django.db.models import Count, Max, Q
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from printing import services
+from printing import delivery, services
 from printing.models import PrinterConfig, PrinterConnection, PrintJob, PrintJobEvent
+
+
+def staff_actor(request) -> str:
+    return f"staff:{request.user.get_username()}"
 
 
 class OpenConnectionInline(admin.TabularInline):
@@ -38,32 +48,52 @@ class OpenConnectionInline(admin.TabularInline):
 class PrinterConfigAdmin(admin.ModelAdmin):
     list_display = [
         "name",
+        "online",
+        "last_seen",
         "printer_type",
         "ip_address",
-        "port",
         "paper_width",
         "print_copies",
         "is_active",
         "auto_print_orders",
-        "open_connections",
+        "backup_printer",
+        "has_token",
     ]
     list_filter = ["is_active", "auto_print_orders", "paper_width", "printer_type"]
     search_fields = ["name", "ip_address", "description"]
-    actions = ["test_print"]
+    readonly_fields = ["token_issued_at", "created_at", "updated_at"]
+    actions = ["test_print", "enable", "disable", "issue_token"]
     inlines = [OpenConnectionInline]
 
     def get_queryset(self, request):
+        cutoff = timezone.now() - timedelta(seconds=settings.PRINT_ONLINE_TIMEOUT)
+        fresh = Q(connections__closed_at__isnull=True, connections__last_seen__gte=cutoff)
         return (
             super()
             .get_queryset(request)
+            .select_related("backup_printer")
             .annotate(
-                open_count=Count("connections", filter=Q(connections__closed_at__isnull=True))
+                live_sockets=Count("connections", filter=fresh),
+                seen=Max("connections__last_seen", filter=Q(connections__isnull=False)),
             )
         )
 
-    @admin.display(description=_("connected sockets"), ordering="open_count")
-    def open_connections(self, obj):
-        return obj.open_count
+    @admin.display(description=_("online"), boolean=True, ordering="live_sockets")
+    def online(self, obj):
+        return obj.live_sockets > 0
+
+    @admin.display(description=_("last seen"), ordering="seen")
+    def last_seen(self, obj):
+        return obj.seen
+
+    @admin.display(description=_("token"), boolean=True)
+    def has_token(self, obj):
+        return bool(obj.token_hash)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data:
+            transaction.on_commit(partial(delivery.printers_check, [obj.pk]))
 
     @admin.action(description=_("Send a test print"))
     def test_print(self, request, queryset):
@@ -76,6 +106,29 @@ class PrinterConfigAdmin(admin.ModelAdmin):
             ngettext("%d test print queued.", "%d test prints queued.", len(jobs)) % len(jobs),
             messages.SUCCESS,
         )
+
+    @admin.action(description=_("Enable selected printers"))
+    def enable(self, request, queryset):
+        for printer in queryset:
+            services.printer_set_active(printer=printer, active=True)
+        self.message_user(request, _("Printers enabled."), messages.SUCCESS)
+
+    @admin.action(description=_("Disable selected printers (closes their sockets)"))
+    def disable(self, request, queryset):
+        for printer in queryset:
+            services.printer_set_active(printer=printer, active=False)
+        self.message_user(request, _("Printers disabled."), messages.SUCCESS)
+
+    @admin.action(description=_("Issue a new token (the old one stops working)"))
+    def issue_token(self, request, queryset):
+        for printer in queryset:
+            token = services.printer_token_issue(printer=printer)
+            self.message_user(
+                request,
+                _("New token for %(printer)s (shown only now): %(token)s")
+                % {"printer": printer.name, "token": token},
+                messages.WARNING,
+            )
 
 
 class PrintJobEventInline(admin.TabularInline):
@@ -97,10 +150,6 @@ class PrintJobEventInline(admin.TabularInline):
 
     def has_add_permission(self, request, obj=None):
         return False
-
-
-def staff_actor(request) -> str:
-    return f"staff:{request.user.get_username()}"
 
 
 @admin.register(PrintJob)

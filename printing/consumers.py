@@ -5,7 +5,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from printing import access, protocol, services
-from printing.delivery import Dispatcher, db, get_dispatcher, job_status_report
+from printing.delivery import db, get_dispatcher, job_status_report
 
 logger = logging.getLogger("printing.connections")
 
@@ -24,7 +24,17 @@ class PrinterConsumer(AsyncWebsocketConsumer):
         client = self.scope.get("client") or ["", 0]
         ip = access.client_ip(self.scope, settings.PRINT_TRUSTED_PROXIES)
         address = str(ip) if ip else ""
-        verdict, printer_id, token_hash = await self.admit(dispatcher, ip, address)
+        full = dispatcher.reserve(address)
+        if full:
+            verdict, printer_id, token_hash = (
+                access.refuse(access.TRY_AGAIN_LATER, full),
+                None,
+                None,
+            )
+        else:
+            verdict, printer_id, token_hash = await self.admit(ip)
+            if not verdict.allowed:
+                dispatcher.release(address)
         # Accept, then close with a code and reason a client can show: refusing the
         # handshake would only give it an HTTP 403.
         await self.accept()
@@ -51,13 +61,8 @@ class PrinterConsumer(AsyncWebsocketConsumer):
         )
         self.bad_messages: list[float] = []
 
-    async def admit(
-        self, dispatcher: Dispatcher, ip, address: str
-    ) -> tuple[access.Verdict, int | None, str | None]:
+    async def admit(self, ip) -> tuple[access.Verdict, int | None, str | None]:
         """Let a printer in by its token, or a tokenless client from a trusted network."""
-        full = dispatcher.over_limit(address)
-        if full:
-            return access.refuse(access.TRY_AGAIN_LATER, full), None, None
         ports = {settings.PRINT_HTTP_PORT, settings.PRINT_WS_PORT}
         if self.scope.get("server"):
             ports.add(self.scope["server"][1])

@@ -555,6 +555,8 @@ class Dispatcher:
         self.layer = get_channel_layer()
         self.sockets: dict[int, PrinterSocket] = {}
         self.by_printer: dict[int, set[PrinterSocket]] = defaultdict(set)
+        # Reserved and open sockets, in total and by client address (connection limits).
+        self.connected = 0
         self.by_address: Counter[str] = Counter()
         self.server_id: int | None = None
         self.channel: str | None = None
@@ -597,16 +599,28 @@ class Dispatcher:
 
     # Sockets
 
-    def over_limit(self, address: str) -> str | None:
-        """Why one more socket from this address would be too many, if it would."""
-        if len(self.sockets) >= settings.PRINT_MAX_CONNECTIONS:
+    def reserve(self, address: str) -> str | None:
+        """Count one more socket from this address, or say why it would be one too many.
+
+        Checked and counted in one step, before any await, so sockets arriving together
+        cannot all slip under a limit; every reservation is given back by release().
+        """
+        if self.connected >= settings.PRINT_MAX_CONNECTIONS:
             return f"server full ({settings.PRINT_MAX_CONNECTIONS} connections)"
         if self.by_address[address] >= settings.PRINT_MAX_CONNECTIONS_PER_ADDRESS:
             return (
                 f"too many connections from {address} "
                 f"({settings.PRINT_MAX_CONNECTIONS_PER_ADDRESS})"
             )
+        self.connected += 1
+        self.by_address[address] += 1
         return None
+
+    def release(self, address: str) -> None:
+        self.connected -= 1
+        self.by_address[address] -= 1
+        if self.by_address[address] <= 0:
+            del self.by_address[address]
 
     async def attach(
         self,
@@ -620,7 +634,6 @@ class Dispatcher:
     ) -> PrinterSocket:
         from printing import services
 
-        self.by_address[address] += 1
         try:
             connection_id = await db(services.printer_connection_open)(
                 server_id=self.server_id,
@@ -630,7 +643,7 @@ class Dispatcher:
                 authenticated_by="token" if token_hash else "network",
             )
         except BaseException:
-            self._forget_address(address)
+            self.release(address)
             raise
         sock = PrinterSocket(
             consumer, connection_id, client, address=address, token_hash=token_hash
@@ -648,11 +661,6 @@ class Dispatcher:
             logger.info("connection=%s printer=%s event=bind by=token", connection_id, printer_id)
         self.wake.set()
         return sock
-
-    def _forget_address(self, address: str) -> None:
-        self.by_address[address] -= 1
-        if self.by_address[address] <= 0:
-            del self.by_address[address]
 
     async def identify(self, sock: PrinterSocket, info: protocol.PrinterInfo):
         """Bind the socket to the printer it names (or to none); its backlog follows."""
@@ -678,7 +686,7 @@ class Dispatcher:
 
         sock.open = False
         if self.sockets.pop(sock.connection_id, None) is not None:
-            self._forget_address(sock.address)
+            self.release(sock.address)
         await self._bind(sock, None)
         released = await db(services.printer_connection_close)(
             connection_id=sock.connection_id, code=code

@@ -363,13 +363,22 @@ def printer_connection_close(*, connection_id: int, code: int | None) -> int:
 # Server processes
 
 
-def server_process_register(*, channel_layer: str) -> int:
-    """Record this process; first reap earlier processes of this host that died unannounced."""
+def server_processes_reap_host() -> int:
+    """Stop the records of this host's server processes that died unannounced (kill -9, a
+    power cut): their sockets are closed and their jobs offered again at once."""
     hostname, pid = socket.gethostname(), os.getpid()
+    released = 0
     for process in ServerProcess.objects.filter(hostname=hostname, stopped_at=None):
         # Same pid: this process restarted in place (a container's pid 1).
         if process.pid == pid or not _pid_alive(process.pid):
-            server_process_stop(server_id=process.pk, reason="gone")
+            released += server_process_stop(server_id=process.pk, reason="gone")
+    return released
+
+
+def server_process_register(*, channel_layer: str) -> int:
+    """Record this process, after reaping this host's dead ones."""
+    hostname, pid = socket.gethostname(), os.getpid()
+    server_processes_reap_host()
     process = ServerProcess.objects.create(
         hostname=hostname, pid=pid, version=protocol.SERVER_VERSION, channel_layer=channel_layer
     )

@@ -222,3 +222,7 @@ PRINT_ONLINE_TIMEOUT = env_float(
 )
 # Keys for server-to-server calls of the JSON API (Authorization: Bearer KEY).
 PRINT_API_KEYS = env_list("PRINT_API_KEYS", [])
+# Serve https:// and wss:// directly (runprintserver --tls-cert/--tls-key); or terminate TLS
+# in a reverse proxy, see README.md.
+PRINT_TLS_CERT = env_str("PRINT_TLS_CERT", "")
+PRINT_TLS_KEY = env_str("PRINT_TLS_KEY", "")

@@ -7,4 +7,5 @@ urlpatterns = [
     # The admin's language chooser (中文 / English) posts here.
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("", include("printing.urls")),
 ]

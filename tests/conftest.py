@@ -113,10 +113,17 @@ class PrintServer:
     """`manage.py runprintserver` as a real subprocess on free loopback ports."""
 
     def __init__(
-        self, log_dir: Path, *, http_port: int | None = None, ws_port: int | None = None, **env: str
+        self,
+        log_dir: Path,
+        *,
+        http_port: int | None = None,
+        ws_port: int | None = None,
+        tls: tuple[Path, Path] | None = None,
+        **env: str,
     ) -> None:
         self.http_port = http_port or free_port()
         self.ws_port = ws_port or free_port()
+        self.tls = tls
         self.log_path = log_dir / f"server-{self.ws_port}.log"
         self.env = {
             **os.environ,
@@ -151,6 +158,11 @@ class PrintServer:
                 str(self.http_port),
                 "--ws-port",
                 str(self.ws_port),
+                *(
+                    ["--tls-cert", str(self.tls[0]), "--tls-key", str(self.tls[1])]
+                    if self.tls
+                    else []
+                ),
             ],
             cwd=ROOT,
             env=self.env,

@@ -2,6 +2,7 @@ import asyncio
 import logging
 import signal
 from functools import partial
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -31,11 +32,18 @@ class Command(BaseCommand):
             default=settings.PRINT_WS_PORT,
             help="printer WebSocket port (default %(default)s)",
         )
+        parser.add_argument(
+            "--tls-cert",
+            default=settings.PRINT_TLS_CERT or None,
+            help="PEM certificate (chain): serve https:// and wss:// on both ports",
+        )
+        parser.add_argument(
+            "--tls-key", default=settings.PRINT_TLS_KEY or None, help="PEM private key"
+        )
 
     def handle(self, *args, host: str, http_port: int, ws_port: int, **options):
         # daphne.server installs Twisted's asyncio reactor; it has to come before anything
         # else imports the reactor.
-        from daphne.endpoints import build_endpoint_description_strings
         from daphne.server import Server
 
         from shop.asgi import application
@@ -44,14 +52,16 @@ class Command(BaseCommand):
             if not 0 < port < 65536:
                 raise CommandError(f"port {port} is not between 1 and 65535")
         self.check_migrations()
+        from printing.services import server_processes_reap_host
+
+        # Before listening: no socket of a crashed predecessor may look online.
+        server_processes_reap_host()
         # The printer consumer recognises pages of this server by these ports (Origin check).
         settings.PRINT_HTTP_PORT, settings.PRINT_WS_PORT = http_port, ws_port
+        tls = _tls_files(options["tls_cert"], options["tls_key"])
         ports = [http_port] if http_port == ws_port else [http_port, ws_port]
-        endpoints = [
-            endpoint
-            for port in ports
-            for endpoint in build_endpoint_description_strings(host=host, port=port)
-        ]
+        endpoints = [_endpoint(host, port, tls) for port in ports]
+        self._scheme = "https" if tls else "http"
         self._server = server = Server(
             application=application,
             endpoints=endpoints,
@@ -87,10 +97,11 @@ class Command(BaseCommand):
             loop.add_signal_handler(number, partial(self._on_signal, loop, number))
         shown = "localhost" if host in ("0.0.0.0", "::") else host
         layer = "Redis" if settings.REDIS_URL else "in-memory (one process)"
+        http, ws = ("https", "wss") if self._scheme == "https" else ("http", "ws")
         self.stdout.write(
             f"{settings.SHOP_NAME} print server listening on {host}\n"
-            f"  admin:          http://{shown}:{http_port}/admin/\n"
-            f"  printer socket: ws://{shown}:{ws_port}/  (and /ws/print/ on both ports)\n"
+            f"  admin:          {http}://{shown}:{http_port}/admin/\n"
+            f"  printer socket: {ws}://{shown}:{ws_port}/  (and /ws/print/ on both ports)\n"
             f"  database:       {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}"
             f"   channel layer: {layer}\n"
             "Press Ctrl-C to stop.",
@@ -137,6 +148,29 @@ class Command(BaseCommand):
         for instance in running:
             instance.cancel()
         await asyncio.gather(*running, return_exceptions=True)
+
+
+def _tls_files(cert: str | None, key: str | None) -> tuple[Path, Path] | None:
+    if not cert and not key:
+        return None
+    if not (cert and key):
+        raise CommandError("--tls-cert and --tls-key go together")
+    files = (Path(cert).resolve(), Path(key).resolve())
+    for path in files:
+        if not path.is_file():
+            raise CommandError(f"TLS file not found: {path}")
+    return files
+
+
+def _endpoint(host: str, port: int, tls: tuple[Path, Path] | None) -> str:
+    """A Twisted endpoint description; colons in addresses and paths are escaped."""
+    from twisted.internet.endpoints import quoteStringArgument
+
+    interface = host.strip("[]").replace(":", r"\:")
+    if tls is None:
+        return f"tcp:port={port}:interface={interface}"
+    cert, key = (quoteStringArgument(str(path)) for path in tls)
+    return f"ssl:port={port}:interface={interface}:privateKey={key}:certKey={cert}"
 
 
 # Close codes RFC 6455 lets a server send that autobahn's public sendClose() refuses

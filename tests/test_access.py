@@ -1,0 +1,89 @@
+import ipaddress
+
+import pytest
+
+from printing import access
+
+LOOPBACK = [ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128")]
+PROXY = [ipaddress.ip_network("10.0.0.2/32")]
+
+
+def scope(client="127.0.0.1", query=b"", server_port=8765, **headers):
+    return {
+        "client": [client, 40000],
+        "server": ["127.0.0.1", server_port],
+        "query_string": query,
+        "headers": [(k.replace("_", "-").encode(), v.encode()) for k, v in headers.items()],
+    }
+
+
+def test_the_token_comes_from_the_url_or_a_bearer_header():
+    assert access.presented_token(scope(query=b"token=abc")) == "abc"
+    assert access.presented_token(scope(authorization="Bearer xyz")) == "xyz"
+    assert access.presented_token(scope(authorization="bearer  xyz ")) == "xyz"
+    assert access.presented_token(scope(authorization="Basic xyz")) is None
+    assert access.presented_token(scope(query=b"token=")) is None
+    assert access.presented_token(scope()) is None
+
+
+def test_tokens_are_random_and_only_their_hash_is_kept():
+    first, second = access.token_new(), access.token_new()
+    assert first != second
+    assert len(first) >= 32
+    assert access.token_hash(first) != first
+    assert access.token_hash(first) == access.token_hash(first)
+
+
+def test_api_keys_compare_exactly():
+    assert access.api_key_valid("k1", ["k0", "k1"])
+    assert not access.api_key_valid("k", ["k0", "k1"])
+    assert not access.api_key_valid("", [""])
+    assert not access.api_key_valid("k1", [])
+
+
+def test_forwarded_for_is_ignored_from_anyone_but_a_trusted_proxy():
+    spoofed = scope(client="203.0.113.9", x_forwarded_for="127.0.0.1")
+    assert str(access.client_ip(spoofed, PROXY)) == "203.0.113.9"
+    assert str(access.client_ip(spoofed, [])) == "203.0.113.9"
+
+
+def test_forwarded_for_from_a_trusted_proxy_names_the_client():
+    proxied = scope(client="10.0.0.2", x_forwarded_for="198.51.100.7")
+    assert str(access.client_ip(proxied, PROXY)) == "198.51.100.7"
+
+
+def test_a_client_cannot_hide_behind_a_forged_first_hop():
+    # The client wrote "127.0.0.1, "; the proxy appended the address it really saw.
+    proxied = scope(client="10.0.0.2", x_forwarded_for="127.0.0.1, 198.51.100.7")
+    assert str(access.client_ip(proxied, PROXY)) == "198.51.100.7"
+
+
+def test_ipv4_mapped_addresses_are_plain_ipv4():
+    ip = access.client_ip(scope(client="::ffff:127.0.0.1"), [])
+    assert access.in_networks(ip, LOOPBACK)
+
+
+@pytest.mark.parametrize(
+    ("origin", "host", "allowed"),
+    [
+        (None, "127.0.0.1:8765", True),
+        ("http://127.0.0.1:5000", "127.0.0.1:8765", True),
+        ("http://127.0.0.1:8765", "127.0.0.1:8765", True),
+        ("http://shop.local:5000", "shop.local:8765", True),
+        ("http://127.0.0.1:3000", "127.0.0.1:8765", False),
+        ("http://evil.example", "127.0.0.1:8765", False),
+        ("https://evil.example:8765", "127.0.0.1:8765", False),
+        ("null", "127.0.0.1:8765", False),
+        ("https://shop.example.com", "shop.example.com", True),
+        ("https://pos.example.com", "127.0.0.1:8765", True),
+        ("HTTPS://POS.EXAMPLE.COM/", "127.0.0.1:8765", True),
+    ],
+)
+def test_browser_origins(origin, host, allowed):
+    headers = {"host": host}
+    if origin is not None:
+        headers["origin"] = origin
+    assert (
+        access.origin_allowed(scope(**headers), ["https://pos.example.com"], {5000, 8765})
+        is allowed
+    )
