@@ -23,6 +23,7 @@ import logging
 import time
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -37,6 +38,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from printing import access, protocol
+from printing.devices import DeviceError, NetworkDevice
+from printing.escpos_encode import encode_job
 from printing.models import PrinterConnection, PrintJob, PrintJobEvent
 
 if TYPE_CHECKING:
@@ -45,6 +48,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger("printing.delivery")
 
 BROADCAST_GROUP = "print.all"
+# Every dispatcher: woken to print to network printers at once.
+NETWORK_GROUP = "print.network"
 BELL = "print.jobs"
 WAKE = "print.wake"
 CHECK = "print.check"
@@ -71,8 +76,11 @@ def job_frame(job: PrintJob, *, attempt: int) -> str:
     paper_width = printer.paper_width if printer else 80
     printer_type = printer.printer_type if printer else "thermal"
     target = None
+    # The seed's two keys first; then how an ESC/POS agent should encode it.
+    printer_config = {"paper_width": paper_width, "printer_type": printer_type}
     if printer:
         target = {"id": printer.pk, "name": printer.name, "ip_address": printer.ip_address}
+        printer_config |= printer.escpos_settings().as_mapping()
     if job.job_type == PrintJob.JobType.TEST:
         message = protocol.print_command(
             command="test_print",
@@ -81,7 +89,7 @@ def job_frame(job: PrintJob, *, attempt: int) -> str:
                 "content": job.print_content,
                 "copies": job.copies,
                 "attempt": attempt,
-                "printer_config": {"paper_width": paper_width, "printer_type": printer_type},
+                "printer_config": printer_config,
                 "target_printer": target,
             },
         )
@@ -105,8 +113,7 @@ def job_frame(job: PrintJob, *, attempt: int) -> str:
         priority=job.priority,
         attempt=attempt,
         order_info=order_info,
-        paper_width=paper_width,
-        printer_type=printer_type,
+        printer_config=printer_config,
         printer=target,
     )
     return protocol.dumps(message)
@@ -123,7 +130,11 @@ def jobs_announce(jobs: Iterable[PrintJob]) -> None:
     """Ring the dispatchers that hold sockets for these (pending) jobs. Best effort: the sweep
     is the guarantee, so a channel layer that is down costs latency, never a job."""
     bells: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    wake_network = False
     for job in jobs:
+        if job.printer is not None and job.printer.connection_type == "network":
+            wake_network = True
+            continue
         attempt = job.delivery_attempts + 1
         bells[_group(job.printer_id)].append(
             {
@@ -133,7 +144,10 @@ def jobs_announce(jobs: Iterable[PrintJob]) -> None:
                 "frame": job_frame(job, attempt=attempt),
             }
         )
-    _ring({group: {"type": BELL, "jobs": jobs} for group, jobs in bells.items()})
+    messages = {group: {"type": BELL, "jobs": jobs} for group, jobs in bells.items()}
+    if wake_network:
+        messages[NETWORK_GROUP] = {"type": WAKE}
+    _ring(messages)
 
 
 def jobs_wake(printer_ids: Iterable[int | None]) -> None:
@@ -323,6 +337,36 @@ def jobs_mark_sent(*, sent: dict[int, list[tuple[int, int]]]) -> None:
             offered.update(delivery_attempts=attempt)
 
 
+def network_job_claim(*, printer_id: int) -> PrintJob | None:
+    """The next job for a network printer, moved to printing by the server itself."""
+    now = timezone.now()
+    with transaction.atomic():
+        candidate = (
+            PrintJob.objects.filter(printer_id=printer_id, status=Status.PENDING)
+            .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
+            .order_by("priority", "created_at", "id")
+            .select_for_update(skip_locked=True, of=("self",))
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if candidate is None:
+            return None
+        jobs_move(
+            PrintJob.objects.filter(pk=candidate),
+            to=Status.PRINTING,
+            event="printing",
+            changes={
+                "started_at": now,
+                "sent_at": now,
+                "sent_connection": None,
+                "delivery_attempts": F("delivery_attempts") + 1,
+            },
+            next_attempt=True,
+            message="printing on the network printer",
+        )
+        return PrintJob.objects.select_related("order", "printer").get(pk=candidate)
+
+
 def jobs_release(*, connection_ids: Collection[int]) -> int:
     """Put jobs held by these (lost) sockets back in the queue."""
     if not connection_ids:
@@ -358,10 +402,14 @@ def jobs_maintain() -> int:
         message=f"no status from the client within {timeout:g} s",
         skip_locked=True,
     )
-    # Held by a socket already closed: a close that raced a delivery.
+    # Held by a socket already closed (a close that raced a delivery), or by a server
+    # process whose lease on a network printer ran out (it died while printing).
+    network = Q(printer__connection_type="network")
     orphans = jobs_move(
         PrintJob.objects.filter(
-            Q(sent_connection__isnull=True) | Q(sent_connection__closed_at__isnull=False),
+            (Q(sent_connection__isnull=True) & ~network)
+            | Q(sent_connection__closed_at__isnull=False)
+            | (network & Q(printer__network_lease_until__lt=now)),
             status__in=PrintJob.HELD,
         ),
         to=Status.PENDING,
@@ -419,40 +467,13 @@ def job_status_report(
             f"打印任务 {job_id} 属于另一台打印机 / job {job_id} belongs to another printer",
             job_id=job_id,
         )
-    report = {"connection_id": connection_id, "actor": ACTOR_CLIENT, "message": message}
-    now = timezone.now()
-    this = PrintJob.objects.filter(pk=job_id)
-    if status == "received":
-        moved = jobs_move(
-            this.filter(status=Status.SENT),
-            to=Status.SENT,
-            event="received",
-            changes={"received_at": now},
-            **report,
-        )
-    elif status == "printing":
-        moved = jobs_move(
-            this.filter(status__in=PrintJob.WAITING),
-            to=Status.PRINTING,
-            event="printing",
-            # Whoever prints it holds it: if this socket is lost, the job is offered again.
-            changes={"started_at": now, "sent_connection_id": connection_id},
-            **report,
-        )
-    elif status == "completed":
-        moved = jobs_move(
-            this.filter(status__in=(*PrintJob.WAITING, Status.PRINTING)),
-            to=Status.COMPLETED,
-            event="completed",
-            changes={
-                "completed_at": now,
-                "started_at": Coalesce("started_at", Value(now, DateTimeField())),
-                "error_message": None,
-            },
-            **report,
-        )
-    else:
-        moved = _job_failed(this, message=message or "打印失败 / print failed", report=report)
+    moved = job_report(
+        job_id=job_id,
+        status=status,
+        message=message,
+        actor=ACTOR_CLIENT,
+        connection_id=connection_id,
+    )
     current = moved[0]["status"] if moved else job["status"]
     if not moved:
         logger.info(
@@ -463,6 +484,46 @@ def job_status_report(
             current,
         )
     return StatusOutcome(applied=bool(moved), job_status=current)
+
+
+def job_report(
+    *, job_id: int, status: str, message: str, actor: str, connection_id: int | None = None
+) -> list[dict[str, Any]]:
+    """Move a job as a print outcome says: received, printing, completed or failed (retried
+    after a backoff until max_retries). Returns the moved rows; none if it did not fit."""
+    report = {"connection_id": connection_id, "actor": actor, "message": message}
+    now = timezone.now()
+    this = PrintJob.objects.filter(pk=job_id)
+    if status == "received":
+        return jobs_move(
+            this.filter(status=Status.SENT),
+            to=Status.SENT,
+            event="received",
+            changes={"received_at": now},
+            **report,
+        )
+    if status == "printing":
+        return jobs_move(
+            this.filter(status__in=PrintJob.WAITING),
+            to=Status.PRINTING,
+            event="printing",
+            # Whoever prints it holds it: if this socket is lost, the job is offered again.
+            changes={"started_at": now, "sent_connection_id": connection_id},
+            **report,
+        )
+    if status == "completed":
+        return jobs_move(
+            this.filter(status__in=(*PrintJob.WAITING, Status.PRINTING)),
+            to=Status.COMPLETED,
+            event="completed",
+            changes={
+                "completed_at": now,
+                "started_at": Coalesce("started_at", Value(now, DateTimeField())),
+                "error_message": None,
+            },
+            **report,
+        )
+    return _job_failed(this, message=message or "打印失败 / print failed", report=report)
 
 
 def _job_failed(this: QuerySet, *, message: str, report: dict[str, Any]) -> list[dict[str, Any]]:
@@ -565,6 +626,7 @@ class Dispatcher:
         self.started: asyncio.Task | None = None
         self.started_at = timezone.now()
         self.stopping = False
+        self.network: NetworkPrinting | None = None
 
     # Life cycle
 
@@ -576,10 +638,13 @@ class Dispatcher:
         if self.layer is not None:
             self.channel = await self.layer.new_channel("printdispatch.")
             await self._join(BROADCAST_GROUP)
+            await self._join(NETWORK_GROUP)
+        self.network = NetworkPrinting(self.server_id)
         self.tasks = [
             self.loop.create_task(self._listen(), name="print-bells"),
             self.loop.create_task(self._sweep_forever(), name="print-sweep"),
             self.loop.create_task(self._tick_forever(), name="print-heartbeat"),
+            self.loop.create_task(self.network.run(), name="print-network"),
         ]
         logger.info("server=%s event=dispatcher_started layer=%s", self.server_id, layer_name)
 
@@ -590,6 +655,8 @@ class Dispatcher:
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
+        if self.network is not None:
+            await self.network.stop()
         for sock in self.sockets.values():
             sock.open = False
         self.sockets.clear()
@@ -728,7 +795,7 @@ class Dispatcher:
     # nor a channel-layer restart can silently drop this process from a group.
 
     def _groups(self) -> list[str]:
-        return [BROADCAST_GROUP, *(printer_group(pk) for pk in self.by_printer)]
+        return [BROADCAST_GROUP, NETWORK_GROUP, *(printer_group(pk) for pk in self.by_printer)]
 
     async def _join(self, group: str) -> None:
         if self.layer is None or self.channel is None:
@@ -768,6 +835,7 @@ class Dispatcher:
                 await self._deliver_bell(message["jobs"])
             elif kind == WAKE:
                 self.wake.set()
+                self.network.wake.set()
             elif kind == CHECK:
                 await self.check_printers(message["printer_ids"])
 
@@ -923,6 +991,139 @@ class Dispatcher:
         await self.check_printers(list(self.by_printer))
         for group in self._groups():
             await self._join(group)
+
+
+class NetworkPrinting:
+    """Prints to network printers from this process: a bounded pool of threads, one job at
+    a time per printer, the printer leased in the database so that no other process prints
+    to it at the same time. Also probes the printers no one is printing to."""
+
+    def __init__(self, server_id: int) -> None:
+        self.server_id = server_id
+        self.pool = ThreadPoolExecutor(
+            max_workers=settings.PRINT_NETWORK_WORKERS, thread_name_prefix="print-network"
+        )
+        self.busy: set[int] = set()
+        self.tasks: set[asyncio.Task] = set()
+        self.wake = asyncio.Event()
+
+    async def run(self) -> None:
+        from printing import services
+
+        last_probe = 0.0
+        while True:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(settings.PRINT_POLL_INTERVAL):
+                    await self.wake.wait()
+            self.wake.clear()
+            try:
+                for printer in await db(services.network_printers_due)():
+                    self._spawn(printer, self._print_queue)
+                if time.monotonic() - last_probe >= settings.PRINT_NETWORK_PROBE_INTERVAL:
+                    last_probe = time.monotonic()
+                    for printer in await db(services.network_printers_to_probe)(
+                        server_id=self.server_id
+                    ):
+                        self._spawn(printer, self._probe)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("network printing loop failed; retrying")
+                await asyncio.sleep(1)
+
+    def _spawn(self, printer, work) -> None:
+        if printer.pk in self.busy:
+            return
+        self.busy.add(printer.pk)
+        task = asyncio.get_running_loop().create_task(work(printer))
+        self.tasks.add(task)
+        task.add_done_callback(
+            lambda done: (self.tasks.discard(done), self.busy.discard(printer.pk))
+        )
+
+    async def stop(self) -> None:
+        for task in list(self.tasks):
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+    async def _run_blocking(self, func, *args):
+        return await asyncio.get_running_loop().run_in_executor(self.pool, func, *args)
+
+    async def _probe(self, printer) -> None:
+        from printing import services
+
+        device = _network_device(printer)
+        try:
+            problem = await self._run_blocking(device.probe)
+            reachable = True
+        except DeviceError as exc:
+            problem, reachable = str(exc), False
+        await db(services.network_printer_record)(
+            printer_id=printer.pk, problem=problem, reachable=reachable
+        )
+
+    async def _print_queue(self, printer) -> None:
+        """Print this printer's due jobs one after another while this process holds it."""
+        from printing import services
+
+        if not await db(services.network_printer_lease)(
+            printer_id=printer.pk, server_id=self.server_id
+        ):
+            return
+        try:
+            device, settings_ = _network_device(printer), printer.escpos_settings()
+            while job := await db(network_job_claim)(printer_id=printer.pk):
+                started = time.monotonic()
+                try:
+                    await self._run_blocking(_print_job, device, settings_, job)
+                    problem = None
+                except DeviceError as exc:
+                    problem = str(exc)
+                await db(job_report)(
+                    job_id=job.pk,
+                    status="failed" if problem else "completed",
+                    message=problem or "打印成功",
+                    actor="server:network",
+                )
+                await db(services.network_printer_record)(
+                    printer_id=printer.pk, problem=problem, reachable=problem is None
+                )
+                logger.info(
+                    "job=%s order=%s device=%s outcome=%s ms=%d",
+                    job.pk,
+                    job.order_id or "-",
+                    device.name,
+                    f"failed({problem})" if problem else "completed",
+                    (time.monotonic() - started) * 1000,
+                )
+                if problem or not await db(services.network_printer_lease)(
+                    printer_id=printer.pk, server_id=self.server_id
+                ):
+                    break
+        finally:
+            await db(services.network_printer_release)(
+                printer_id=printer.pk, server_id=self.server_id
+            )
+
+
+def _network_device(printer) -> NetworkDevice:
+    return NetworkDevice(
+        host=printer.ip_address,
+        port=printer.port,
+        timeout=settings.PRINT_NETWORK_TIMEOUT,
+        status=printer.status_query,
+    )
+
+
+def _print_job(device: NetworkDevice, printer_settings, job: PrintJob) -> None:
+    data = encode_job(
+        content=job.print_content,
+        settings=printer_settings,
+        copies=job.copies,
+        order_id=job.order_id,
+    )
+    device.print(data, job.print_content)
 
 
 _dispatcher: Dispatcher | None = None

@@ -3,6 +3,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from printing import escpos_encode
+
 
 class PrinterConfig(models.Model):
     """A receipt printer. Columns and defaults are the shop's original `printer_config` table."""
@@ -14,6 +16,32 @@ class PrinterConfig(models.Model):
     class PrinterType(models.TextChoices):
         THERMAL = "thermal", _("Thermal")
         IMPACT = "impact", _("Impact (dot matrix)")
+
+    class ConnectionType(models.TextChoices):
+        AGENT = "agent", _("Agent or client connects over WebSocket")
+        NETWORK = "network", _("Network printer: the server prints to IP:port")
+
+    class ChineseMode(models.TextChoices):
+        ON = "on", _("Chinese mode on (FS &)")
+        OFF = "off", _("Chinese mode off (FS .)")
+        NONE = "none", _("Send neither")
+
+    class Cut(models.TextChoices):
+        PARTIAL = "partial", _("Partial cut")
+        FULL = "full", _("Full cut")
+        NONE = "none", _("No cut")
+
+    class Header(models.TextChoices):
+        DOUBLE = "double", _("Bold, double height")
+        BOLD = "bold", _("Bold")
+        NONE = "none", _("Plain")
+
+    class NetworkStatus(models.TextChoices):
+        UNKNOWN = "", _("Not checked yet")
+        ONLINE = "online", _("Online")
+        OFFLINE = "offline", _("Offline")
+        PAPER_OUT = "paper_out", _("Paper out")
+        COVER_OPEN = "cover_open", _("Cover open")
 
     name = models.CharField(_("name"), max_length=100, unique=True)
     ip_address = models.CharField(
@@ -55,6 +83,58 @@ class PrinterConfig(models.Model):
     )
     token_issued_at = models.DateTimeField(_("token issued at"), null=True, blank=True)
 
+    connection_type = models.CharField(
+        _("connection"),
+        max_length=20,
+        choices=ConnectionType.choices,
+        default=ConnectionType.AGENT,
+    )
+    # How the receipt becomes ESC/POS bytes (see printing/escpos_encode.py).
+    encoding = models.CharField(
+        _("text encoding"),
+        max_length=20,
+        choices=[(name, name) for name in escpos_encode.ENCODINGS],
+        default="gb18030",
+    )
+    chinese_mode = models.CharField(
+        _("Chinese mode"), max_length=10, choices=ChineseMode.choices, default=ChineseMode.ON
+    )
+    cut_mode = models.CharField(_("cut"), max_length=10, choices=Cut.choices, default=Cut.PARTIAL)
+    header_style = models.CharField(
+        _("header"), max_length=10, choices=Header.choices, default=Header.DOUBLE
+    )
+    cash_drawer = models.BooleanField(_("open the cash drawer"), default=False)
+    buzzer = models.BooleanField(_("beep on new receipts"), default=False)
+    qr_code = models.BooleanField(_("QR code of the order number"), default=False)
+    escpos_profile = models.CharField(
+        _("ESC/POS profile"),
+        max_length=50,
+        default="default",
+        help_text=_("python-escpos capability profile, e.g. default, TM-T88V, TM-T20II"),
+    )
+    status_query = models.BooleanField(
+        _("ask the printer for its status"),
+        default=True,
+        help_text=_(
+            "Network printers: DLE EOT before and after printing; off for printers "
+            "that do not answer it."
+        ),
+    )
+    network_status = models.CharField(
+        _("network status"),
+        max_length=20,
+        choices=NetworkStatus.choices,
+        blank=True,
+        default=NetworkStatus.UNKNOWN,
+        editable=False,
+    )
+    network_checked_at = models.DateTimeField(
+        _("checked at"), null=True, blank=True, editable=False
+    )
+    # Which server process prints to this network printer now (one job at a time).
+    network_lease_owner = models.IntegerField(null=True, blank=True, editable=False)
+    network_lease_until = models.DateTimeField(null=True, blank=True, editable=False)
+
     class Meta:
         db_table = "printer_config"
         verbose_name = _("printer")
@@ -63,6 +143,31 @@ class PrinterConfig(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if self.connection_type == self.ConnectionType.NETWORK and not self.ip_address:
+            raise ValidationError({"ip_address": _("A network printer needs its IP address.")})
+        try:
+            self.escpos_settings()
+        except (LookupError, ValueError) as exc:
+            raise ValidationError({"escpos_profile": str(exc)}) from None
+        if self.backup_printer_id is not None and self.backup_printer_id == self.pk:
+            raise ValidationError({"backup_printer": _("A printer cannot back itself up.")})
+
+    def escpos_settings(self) -> escpos_encode.PrinterSettings:
+        return escpos_encode.PrinterSettings(
+            encoding=self.encoding,
+            chinese_mode=self.chinese_mode,
+            cut=self.cut_mode,
+            header=self.header_style,
+            cash_drawer=self.cash_drawer,
+            buzzer=self.buzzer,
+            qr_code=self.qr_code,
+            profile=self.escpos_profile,
+            paper_width=self.paper_width,
+        )
 
 
 class ServerProcess(models.Model):

@@ -59,8 +59,7 @@ def new_order(
     priority: int,
     attempt: int,
     order_info: dict[str, Any] | None,
-    paper_width: int,
-    printer_type: str,
+    printer_config: dict[str, Any],
     printer: dict[str, Any] | None = None,
     now: datetime | None = None,
 ) -> dict[str, Any]:
@@ -76,7 +75,7 @@ def new_order(
             "priority": priority,
             "attempt": attempt,
             "order_info": order_info,
-            "printer_config": {"paper_width": paper_width, "printer_type": printer_type},
+            "printer_config": printer_config,
             "target_printer": printer,
         },
     }

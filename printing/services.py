@@ -12,7 +12,7 @@ from functools import partial
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from orders.models import Order
@@ -220,11 +220,20 @@ def print_jobs_failover() -> int:
 
 
 def printers_online() -> QuerySet:
-    """Ids of printers with a socket heard from within PRINT_ONLINE_TIMEOUT."""
-    cutoff = timezone.now() - timedelta(seconds=settings.PRINT_ONLINE_TIMEOUT)
-    return PrinterConnection.objects.filter(
-        closed_at__isnull=True, last_seen__gte=cutoff, printer__isnull=False
-    ).values("printer_id")
+    """Printers with a socket heard from within PRINT_ONLINE_TIMEOUT, and network printers
+    whose last probe or print found them ready."""
+    now = timezone.now()
+    heard = PrinterConnection.objects.filter(
+        printer=OuterRef("pk"),
+        closed_at__isnull=True,
+        last_seen__gte=now - timedelta(seconds=settings.PRINT_ONLINE_TIMEOUT),
+    )
+    probed = Q(
+        connection_type=PrinterConfig.ConnectionType.NETWORK,
+        network_status=PrinterConfig.NetworkStatus.ONLINE,
+        network_checked_at__gte=now - timedelta(seconds=3 * settings.PRINT_NETWORK_PROBE_INTERVAL),
+    )
+    return PrinterConfig.objects.filter(Q(Exists(heard)) | probed).values("pk")
 
 
 def printer_token_issue(*, printer: PrinterConfig) -> str:
@@ -276,16 +285,19 @@ def printers_status() -> list[dict]:
     ).order_by("connected_at"):
         sockets[connection.printer_id].append(connection)
     status = []
+    online = set(printers_online().values_list("pk", flat=True))
     for printer in PrinterConfig.objects.select_related("backup_printer").order_by("name"):
         live = [c for c in sockets[printer.pk] if c.last_seen >= cutoff]
-        seen = max((c.last_seen for c in sockets[printer.pk]), default=None)
+        seen = max((c.last_seen for c in sockets[printer.pk]), default=printer.network_checked_at)
         latest = live[-1] if live else None
         status.append(
             {
                 "id": printer.pk,
                 "name": printer.name,
                 "active": printer.is_active,
-                "online": bool(live),
+                "online": printer.pk in online,
+                "connection_type": printer.connection_type,
+                "network_status": printer.network_status or None,
                 "last_seen": seen.isoformat() if seen else None,
                 "pending_jobs": waiting.get(printer.pk, 0),
                 "paper_width": printer.paper_width,
@@ -307,6 +319,82 @@ def printers_status() -> list[dict]:
             }
         )
     return status
+
+
+# Network printers
+
+
+NETWORK_LEASE_SECONDS = 30
+
+
+def network_printers_due() -> list[PrinterConfig]:
+    """Active network printers with a job ready to print."""
+    now = timezone.now()
+    ready = PrintJob.objects.filter(printer=OuterRef("pk"), status=PrintJob.Status.PENDING).filter(
+        Q(not_before__isnull=True) | Q(not_before__lte=now)
+    )
+    return list(
+        PrinterConfig.objects.filter(
+            is_active=True, connection_type=PrinterConfig.ConnectionType.NETWORK
+        ).filter(Exists(ready))
+    )
+
+
+def network_printers_to_probe(*, server_id: int) -> list[PrinterConfig]:
+    """Active network printers nobody else is printing to (a probe would get in the way)."""
+    return list(
+        PrinterConfig.objects.filter(
+            is_active=True, connection_type=PrinterConfig.ConnectionType.NETWORK
+        ).filter(
+            Q(network_lease_until__isnull=True)
+            | Q(network_lease_until__lt=timezone.now())
+            | Q(network_lease_owner=server_id)
+        )
+    )
+
+
+def network_printer_lease(*, printer_id: int, server_id: int) -> bool:
+    """Take (or renew) the right to print to this network printer; one process at a time."""
+    now = timezone.now()
+    return bool(
+        PrinterConfig.objects.filter(pk=printer_id)
+        .filter(
+            Q(network_lease_until__isnull=True)
+            | Q(network_lease_until__lt=now)
+            | Q(network_lease_owner=server_id)
+        )
+        .update(
+            network_lease_owner=server_id,
+            network_lease_until=now + timedelta(seconds=NETWORK_LEASE_SECONDS),
+        )
+    )
+
+
+def network_printer_release(*, printer_id: int, server_id: int) -> None:
+    PrinterConfig.objects.filter(pk=printer_id, network_lease_owner=server_id).update(
+        network_lease_owner=None, network_lease_until=None
+    )
+
+
+def network_printer_record(*, printer_id: int, problem: str | None, reachable: bool) -> None:
+    """Keep what a probe or a print found out about a network printer."""
+    status = PrinterConfig.NetworkStatus
+    if not reachable:
+        found = status.OFFLINE
+    elif problem is None:
+        found = status.ONLINE
+    elif "paper" in problem:
+        found = status.PAPER_OUT
+    elif "cover" in problem:
+        found = status.COVER_OPEN
+    else:
+        found = status.OFFLINE
+    changed = PrinterConfig.objects.filter(pk=printer_id).exclude(network_status=found)
+    if changed.update(network_status=found, network_checked_at=timezone.now()):
+        logger.info(
+            "printer=%s event=network_status status=%s problem=%s", printer_id, found, problem
+        )
+    PrinterConfig.objects.filter(pk=printer_id).update(network_checked_at=timezone.now())
 
 
 # Printer sockets

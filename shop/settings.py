@@ -226,3 +226,8 @@ PRINT_API_KEYS = env_list("PRINT_API_KEYS", [])
 # in a reverse proxy, see README.md.
 PRINT_TLS_CERT = env_str("PRINT_TLS_CERT", "")
 PRINT_TLS_KEY = env_str("PRINT_TLS_KEY", "")
+# Network printers (connection "network"): the server prints to IP:port itself, with this
+# many printers at once per process, and probes idle ones this often.
+PRINT_NETWORK_WORKERS = env_int("PRINT_NETWORK_WORKERS", 4, minimum=1)
+PRINT_NETWORK_PROBE_INTERVAL = env_float("PRINT_NETWORK_PROBE_INTERVAL", 10.0, minimum=0.5)
+PRINT_NETWORK_TIMEOUT = env_float("PRINT_NETWORK_TIMEOUT", 5.0, minimum=0.5)

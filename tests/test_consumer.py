@@ -143,7 +143,9 @@ async def test_a_confirmed_order_arrives_as_new_order_in_the_seed_shape():
         "customer_phone": "13800138000",
         "created_at": sent["order_info"]["created_at"],
     }
-    assert sent["printer_config"] == {"paper_width": 58, "printer_type": "thermal"}
+    assert sent["printer_config"]["paper_width"] == 58
+    assert sent["printer_config"]["printer_type"] == "thermal"
+    assert sent["printer_config"]["encoding"] == "gb18030"
     assert sent["target_printer"]["id"] == printer.pk
     assert sent["attempt"] == 1
     created = await eventually(order=order, status="sent")

@@ -36,8 +36,7 @@ def test_new_order_has_the_seed_shape():
         priority=5,
         attempt=1,
         order_info={"id": 456, "status": "confirmed", "total_amount": 25.0, "customer_phone": ""},
-        paper_width=80,
-        printer_type="thermal",
+        printer_config={"paper_width": 80, "printer_type": "thermal"},
     )
     order = message["order"]
     assert message["type"] == "new_order"
