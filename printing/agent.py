@@ -339,6 +339,8 @@ def main(argv: list[str] | None = None) -> None:
         level=options.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
         stream=sys.stdout,
+        # python-escpos configures logging when imported; ours is the one that counts.
+        force=True,
     )
     agent = Agent(options)
 

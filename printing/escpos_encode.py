@@ -82,26 +82,28 @@ def default_chinese_mode(encoding: str) -> str:
     return "on" if codecs.lookup(encoding).name in CJK_ENCODINGS else "none"
 
 
-def yen_replacement(encoding: str) -> str:
-    """A yen sign the printer has: the full-width ￥ in Chinese encodings (GB2312 A3A4,
-    Big5 A244), the single-byte ¥ where the code page has one, else Y."""
-    if codecs.lookup(encoding).name in CJK_ENCODINGS:
-        return "￥"
-    try:
-        "¥".encode(encoding)
-    except UnicodeEncodeError:
-        return "Y"
-    return "¥"
+def yen_replacement(encoding: str) -> tuple[str, bool]:
+    """A yen sign the printer has, and whether it prints two columns wide: the full-width
+    ￥ (GB2312 A3A4, Shift_JIS 818F) or Big5's A244 in Chinese encodings, the single-byte
+    ¥ where the code page has one, else Y."""
+    cjk = codecs.lookup(encoding).name in CJK_ENCODINGS
+    for candidate in ("￥", "¥") if cjk else ("¥",):
+        try:
+            encoded = candidate.encode(encoding)
+        except UnicodeEncodeError:
+            continue
+        return candidate, cjk and len(encoded) == 2
+    return "Y", False
 
 
 def encode_text(text: str, encoding: str) -> bytes:
     """Text in the printer's encoding. A character it lacks becomes `?`, never an error.
 
-    A full-width ￥ is two columns where the receipt counted one: it takes the place of the
-    space in front of it, so right-aligned amounts stay aligned.
+    A two-column yen sign takes the place of the space in front of it (the receipt counted
+    one column for ¥), so right-aligned amounts stay aligned.
     """
-    yen = yen_replacement(encoding)
-    if yen == "￥":
+    yen, wide = yen_replacement(encoding)
+    if wide:
         text = text.replace(" ¥", yen).replace("¥", yen)
     elif yen != "¥":
         text = text.replace("¥", yen)

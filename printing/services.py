@@ -389,12 +389,17 @@ def network_printer_record(*, printer_id: int, problem: str | None, reachable: b
         found = status.COVER_OPEN
     else:
         found = status.OFFLINE
-    changed = PrinterConfig.objects.filter(pk=printer_id).exclude(network_status=found)
-    if changed.update(network_status=found, network_checked_at=timezone.now()):
+    printer = PrinterConfig.objects.filter(pk=printer_id)
+    before = printer.values_list("network_status", flat=True).first()
+    printer.update(network_status=found, network_checked_at=timezone.now())
+    if before != found:
         logger.info(
-            "printer=%s event=network_status status=%s problem=%s", printer_id, found, problem
+            "printer=%s event=network_status from=%s to=%s problem=%s",
+            printer_id,
+            before or "unknown",
+            found,
+            problem or "-",
         )
-    PrinterConfig.objects.filter(pk=printer_id).update(network_checked_at=timezone.now())
 
 
 # Printer sockets
