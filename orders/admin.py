@@ -4,6 +4,7 @@ from django.utils.translation import ngettext
 
 from orders import services
 from orders.models import Order, OrderItem
+from printing.services import print_jobs_reprint
 
 
 class OrderItemInline(admin.TabularInline):
@@ -20,7 +21,7 @@ class OrderAdmin(admin.ModelAdmin):
     readonly_fields = ["total_amount", "created_at", "confirmed_at"]
     fields = ["status", "customer_phone", "note", "total_amount", "created_at", "confirmed_at"]
     inlines = [OrderItemInline]
-    actions = ["confirm_orders", "cancel_orders"]
+    actions = ["confirm_orders", "cancel_orders", "reprint_orders"]
 
     def save_model(self, request, obj, form, change):
         # The receipts list the items, and the inline items are saved after the order: so an
@@ -49,6 +50,20 @@ class OrderAdmin(admin.ModelAdmin):
             request,
             ngettext("%d order confirmed.", "%d orders confirmed.", confirmed) % confirmed,
             messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Reprint receipts of selected orders"))
+    def reprint_orders(self, request, queryset):
+        printable = queryset.filter(status__in=[Order.Status.CONFIRMED, Order.Status.COMPLETED])
+        jobs = [
+            job
+            for order in printable
+            for job in print_jobs_reprint(order=order, actor=f"staff:{request.user.get_username()}")
+        ]
+        self.message_user(
+            request,
+            ngettext("%d reprint queued.", "%d reprints queued.", len(jobs)) % len(jobs),
+            messages.SUCCESS if jobs else messages.WARNING,
         )
 
     @admin.action(description=_("Cancel selected orders"))

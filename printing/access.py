@@ -38,6 +38,12 @@ def headers(scope: dict) -> dict[str, str]:
     }
 
 
+def presented_ticket(scope: dict) -> str | None:
+    """`?ticket=...`: a short-lived pass the server signed for a staff browser."""
+    query = parse_qs(scope.get("query_string", b"").decode("latin1"))
+    return (query.get("ticket") or [""])[0].strip() or None
+
+
 def presented_token(scope: dict) -> str | None:
     """`?token=...` on the URL, or `Authorization: Bearer ...`."""
     query = parse_qs(scope.get("query_string", b"").decode("latin1"))

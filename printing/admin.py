@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import Count, Max, Q
+from django.templatetags.static import static
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -12,6 +13,7 @@ from django.utils.translation import ngettext
 
 from printing import delivery, services
 from printing.models import PrinterConfig, PrinterConnection, PrintJob, PrintJobEvent
+from printing.receipt import columns_for
 
 
 def staff_actor(request) -> str:
@@ -48,20 +50,72 @@ class OpenConnectionInline(admin.TabularInline):
 class PrinterConfigAdmin(admin.ModelAdmin):
     list_display = [
         "name",
+        "connection_type",
+        "address",
+        "paper_width",
+        "is_active",
         "online",
         "last_seen",
-        "printer_type",
-        "ip_address",
-        "paper_width",
-        "print_copies",
-        "is_active",
         "auto_print_orders",
         "backup_printer",
         "has_token",
     ]
-    list_filter = ["is_active", "auto_print_orders", "paper_width", "printer_type"]
+    list_filter = ["is_active", "connection_type", "auto_print_orders", "paper_width"]
     search_fields = ["name", "ip_address", "description"]
-    readonly_fields = ["token_issued_at", "created_at", "updated_at"]
+    readonly_fields = [
+        "token_issued_at",
+        "network_status",
+        "network_checked_at",
+        "created_at",
+        "updated_at",
+    ]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "name",
+                    "is_active",
+                    "auto_print_orders",
+                    "print_copies",
+                    "paper_width",
+                    "printer_type",
+                    "description",
+                ]
+            },
+        ),
+        (
+            _("Connection"),
+            {"fields": ["connection_type", "ip_address", "port", "backup_printer", "status_query"]},
+        ),
+        (
+            _("ESC/POS"),
+            {
+                "fields": [
+                    "encoding",
+                    "chinese_mode",
+                    "cut_mode",
+                    "header_style",
+                    "cash_drawer",
+                    "buzzer",
+                    "qr_code",
+                    "escpos_profile",
+                ]
+            },
+        ),
+        (
+            _("State"),
+            {
+                "fields": [
+                    "token_issued_at",
+                    "network_status",
+                    "network_checked_at",
+                    "created_at",
+                    "updated_at",
+                ]
+            },
+        ),
+    ]
     actions = ["test_print", "enable", "disable", "issue_token"]
     inlines = [OpenConnectionInline]
 
@@ -89,6 +143,10 @@ class PrinterConfigAdmin(admin.ModelAdmin):
     @admin.display(description=_("token"), boolean=True)
     def has_token(self, obj):
         return bool(obj.token_hash)
+
+    @admin.display(description=_("address"), ordering="ip_address")
+    def address(self, obj):
+        return f"{obj.ip_address}:{obj.port}" if obj.ip_address else "-"
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -222,9 +280,13 @@ class PrintJobAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("receipt"))
     def receipt(self, obj):
+        width = obj.printer.paper_width if obj.printer else 80
         return format_html(
-            '<pre style="font-family: monospace; display: inline-block; padding: 8px;'
-            ' border: 1px solid #ccc; background: #fff; color: #000">{}</pre>',
+            '<link rel="stylesheet" href="{}"><div class="receipt-paper" style="min-width: {}ch"'
+            ' data-paper-width="{}">{}</div>',
+            static("printing/print.css"),
+            columns_for(width),
+            width,
             obj.print_content,
         )
 

@@ -35,6 +35,7 @@ class PrinterConsumer(AsyncWebsocketConsumer):
             verdict, printer_id, token_hash = await self.admit(ip)
             if not verdict.allowed:
                 dispatcher.release(address)
+        by = "token" if token_hash else ("ticket" if printer_id else "network")
         # Accept, then close with a code and reason a client can show: refusing the
         # handshake would only give it an HTTP 403.
         await self.accept()
@@ -58,6 +59,7 @@ class PrinterConsumer(AsyncWebsocketConsumer):
             address=address,
             printer_id=printer_id,
             token_hash=token_hash,
+            by=by,
         )
         self.bad_messages: list[float] = []
 
@@ -68,6 +70,14 @@ class PrinterConsumer(AsyncWebsocketConsumer):
             ports.add(self.scope["server"][1])
         if not access.origin_allowed(self.scope, settings.PRINT_ALLOWED_ORIGINS, ports):
             return access.refuse(access.FORBIDDEN, "origin not allowed"), None, None
+        ticket = access.presented_ticket(self.scope)
+        if ticket is not None:
+            printer = await db(services.printer_by_ticket)(ticket=ticket)
+            if printer is None:
+                return access.refuse(access.UNAUTHORIZED, "invalid or expired ticket"), None, None
+            if not printer.is_active:
+                return access.refuse(access.FORBIDDEN, "printer disabled"), None, None
+            return access.ALLOW_TOKEN, printer.pk, None
         token = access.presented_token(self.scope)
         if token is not None:
             printer = await db(services.printer_by_token)(token=token)

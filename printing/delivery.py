@@ -580,6 +580,8 @@ class PrinterSocket:
         # Set when the socket was let in by a printer's token: it is that printer's for good,
         # and is closed if the token is replaced.
         self.token_hash = token_hash
+        # Let in as one printer (token or ticket): printer_info does not move it.
+        self.fixed_printer = False
         self.printer_id: int | None = None
         # job id -> attempt sent on this connection; a job is re-sent only at a later attempt.
         self.sent: dict[int, int] = {}
@@ -698,7 +700,9 @@ class Dispatcher:
         address: str = "",
         printer_id: int | None = None,
         token_hash: str | None = None,
+        by: str = "network",
     ) -> PrinterSocket:
+        """Register a socket; one let in by a token or ticket is bound to its printer."""
         from printing import services
 
         try:
@@ -707,7 +711,7 @@ class Dispatcher:
                 client_address=client,
                 path=path,
                 printer_id=printer_id,
-                authenticated_by="token" if token_hash else "network",
+                authenticated_by=by,
             )
         except BaseException:
             self.release(address)
@@ -715,17 +719,14 @@ class Dispatcher:
         sock = PrinterSocket(
             consumer, connection_id, client, address=address, token_hash=token_hash
         )
+        sock.fixed_printer = printer_id is not None
         self.sockets[connection_id] = sock
         logger.info(
-            "connection=%s client=%s path=%s event=connect by=%s",
-            connection_id,
-            client,
-            path,
-            "token" if token_hash else "network",
+            "connection=%s client=%s path=%s event=connect by=%s", connection_id, client, path, by
         )
         if printer_id is not None:
             await self._bind(sock, printer_id)
-            logger.info("connection=%s printer=%s event=bind by=token", connection_id, printer_id)
+            logger.info("connection=%s printer=%s event=bind by=%s", connection_id, printer_id, by)
         self.wake.set()
         return sock
 
@@ -736,7 +737,7 @@ class Dispatcher:
         printer = await db(services.printer_connection_identify)(
             connection_id=sock.connection_id,
             info=info,
-            printer_id=sock.printer_id if sock.token_hash else None,
+            printer_id=sock.printer_id if sock.fixed_printer else None,
         )
         await self._bind(sock, printer.pk if printer else None)
         logger.info(

@@ -6,17 +6,17 @@ Every entry point (the order signal, the admin, the consumer, the dispatcher) ca
 import logging
 import os
 import socket
-from collections import defaultdict
 from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
+from django.core import signing
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from orders.models import Order
-from printing import access, delivery, protocol
+from printing import access, delivery, protocol, selectors
 from printing.models import PrinterConfig, PrinterConnection, PrintJob, ServerProcess
 from printing.receipt import Receipt, ReceiptItem, render_receipt, render_test_page, stamp_text
 
@@ -130,6 +130,51 @@ def print_job_create_test(
     )
 
 
+def print_jobs_reprint(*, order: Order, actor: str) -> list[PrintJob]:
+    """The order's receipts again, stamped 重印 / REPRINT, for the printers that had them."""
+    receipt = receipt_for_order(order=order)
+    printer_ids = set(
+        PrintJob.objects.filter(order=order, job_type=PrintJob.JobType.ORDER).values_list(
+            "printer_id", flat=True
+        )
+    ) or {None}
+    printers = PrinterConfig.objects.in_bulk([pk for pk in printer_ids if pk is not None])
+    with transaction.atomic():
+        jobs = []
+        for printer_id in sorted(printer_ids, key=lambda pk: pk or 0):
+            printer = printers.get(printer_id)
+            if printer_id is not None and (printer is None or not printer.is_active):
+                continue
+            jobs.append(
+                PrintJob(
+                    order=order,
+                    printer=printer,
+                    job_type=PrintJob.JobType.REPRINT,
+                    print_content=render_receipt(
+                        receipt,
+                        paper_width=printer.paper_width if printer else BROADCAST_PAPER_WIDTH,
+                        stamp="重印 / REPRINT",
+                    ),
+                    copies=1,
+                    priority=3,
+                )
+            )
+        PrintJob.objects.bulk_create(jobs)
+        delivery.job_events_created(jobs, actor=actor, message="reprint")
+        transaction.on_commit(partial(delivery.jobs_announce, jobs), robust=True)
+    return jobs
+
+
+def print_jobs_retry_failed(*, actor: str) -> int:
+    """Retry every failed job; returns how many went back to the queue."""
+    return sum(
+        print_job_retry(job_id=pk, actor=actor)
+        for pk in PrintJob.objects.filter(status=PrintJob.Status.FAILED).values_list(
+            "pk", flat=True
+        )
+    )
+
+
 def print_job_cancel(*, job_id: int, actor: str) -> bool:
     """Cancel a job not yet printing; the sockets that had it are told with `cancel_job`."""
     with transaction.atomic():
@@ -182,7 +227,7 @@ def print_jobs_failover() -> int:
         queued_at__lte=cutoff,
         printer__backup_printer__is_active=True,
         job_type__in=(PrintJob.JobType.ORDER, PrintJob.JobType.REPRINT, PrintJob.JobType.TEXT),
-    ).exclude(printer__in=printers_online())
+    ).exclude(printer__in=selectors.printers_online())
     moved = []
     for job_id in stuck.values_list("pk", flat=True)[:200]:
         with transaction.atomic():
@@ -219,23 +264,6 @@ def print_jobs_failover() -> int:
 # Printers
 
 
-def printers_online() -> QuerySet:
-    """Printers with a socket heard from within PRINT_ONLINE_TIMEOUT, and network printers
-    whose last probe or print found them ready."""
-    now = timezone.now()
-    heard = PrinterConnection.objects.filter(
-        printer=OuterRef("pk"),
-        closed_at__isnull=True,
-        last_seen__gte=now - timedelta(seconds=settings.PRINT_ONLINE_TIMEOUT),
-    )
-    probed = Q(
-        connection_type=PrinterConfig.ConnectionType.NETWORK,
-        network_status=PrinterConfig.NetworkStatus.ONLINE,
-        network_checked_at__gte=now - timedelta(seconds=3 * settings.PRINT_NETWORK_PROBE_INTERVAL),
-    )
-    return PrinterConfig.objects.filter(Q(Exists(heard)) | probed).values("pk")
-
-
 def printer_token_issue(*, printer: PrinterConfig) -> str:
     """A new secret token for the printer, returned once; the old one stops working and the
     sockets that used it are closed."""
@@ -261,6 +289,24 @@ def printer_by_token(*, token: str) -> PrinterConfig | None:
     return PrinterConfig.objects.filter(token_hash=access.token_hash(token)).first()
 
 
+TICKET_SALT = "printing.socket-ticket"
+TICKET_SECONDS = 60
+
+
+def printer_ticket_issue(*, printer: PrinterConfig, user: str) -> str:
+    """A one-minute pass for a staff member's browser to open a socket as this printer
+    (the WebSocket test tool): staff never see the printer's token."""
+    return signing.dumps({"printer": printer.pk, "by": user}, salt=TICKET_SALT)
+
+
+def printer_by_ticket(*, ticket: str) -> PrinterConfig | None:
+    try:
+        data = signing.loads(ticket, salt=TICKET_SALT, max_age=TICKET_SECONDS)
+    except signing.BadSignature:
+        return None
+    return PrinterConfig.objects.filter(pk=data.get("printer")).first()
+
+
 def printers_access(*, printer_ids: list[int]) -> dict[int, tuple[bool, str | None]]:
     """{printer id: (is_active, token_hash)} for re-checking the sockets bound to them."""
     return {
@@ -269,56 +315,6 @@ def printers_access(*, printer_ids: list[int]) -> dict[int, tuple[bool, str | No
             "pk", "is_active", "token_hash"
         )
     }
-
-
-def printers_status() -> list[dict]:
-    """Every printer with its online state, sockets and queue: what the dashboard shows."""
-    cutoff = timezone.now() - timedelta(seconds=settings.PRINT_ONLINE_TIMEOUT)
-    waiting = dict(
-        PrintJob.objects.filter(status__in=PrintJob.WAITING, printer__isnull=False)
-        .values_list("printer_id")
-        .annotate(count=Count("pk"))
-    )
-    sockets = defaultdict(list)
-    for connection in PrinterConnection.objects.filter(
-        closed_at__isnull=True, printer__isnull=False
-    ).order_by("connected_at"):
-        sockets[connection.printer_id].append(connection)
-    status = []
-    online = set(printers_online().values_list("pk", flat=True))
-    for printer in PrinterConfig.objects.select_related("backup_printer").order_by("name"):
-        live = [c for c in sockets[printer.pk] if c.last_seen >= cutoff]
-        seen = max((c.last_seen for c in sockets[printer.pk]), default=printer.network_checked_at)
-        latest = live[-1] if live else None
-        status.append(
-            {
-                "id": printer.pk,
-                "name": printer.name,
-                "active": printer.is_active,
-                "online": printer.pk in online,
-                "connection_type": printer.connection_type,
-                "network_status": printer.network_status or None,
-                "last_seen": seen.isoformat() if seen else None,
-                "pending_jobs": waiting.get(printer.pk, 0),
-                "paper_width": printer.paper_width,
-                "backup_printer": printer.backup_printer.name if printer.backup_printer else None,
-                "printer_info": latest.printer_info if latest else None,
-                "connections": [
-                    {
-                        "id": c.pk,
-                        "address": c.client_address,
-                        "reported_name": c.reported_name,
-                        "model": c.reported_model,
-                        "status": c.reported_status,
-                        "authenticated_by": c.authenticated_by,
-                        "connected_at": c.connected_at.isoformat(),
-                        "last_seen": c.last_seen.isoformat(),
-                    }
-                    for c in live
-                ],
-            }
-        )
-    return status
 
 
 # Network printers

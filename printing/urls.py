@@ -7,4 +7,11 @@ app_name = "printing"
 urlpatterns = [
     path("api/printers/status", views.printers_status, name="printers_status"),
     path("api/jobs", views.job_create, name="job_create"),
+    path("admin/print/", views.dashboard, name="dashboard"),
+    path("admin/print/data", views.dashboard_data, name="dashboard_data"),
+    path("admin/print/test-print", views.test_print, name="test_print"),
+    path("admin/print/retry-failed", views.retry_failed, name="retry_failed"),
+    path("admin/print/test-client/", views.test_client, name="test_client"),
+    path("admin/print/ticket", views.ticket, name="ticket"),
+    path("admin/print/jobs/<int:job_id>", views.job_detail, name="job_detail"),
 ]

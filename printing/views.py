@@ -8,12 +8,17 @@ import json
 from functools import wraps
 
 from django.conf import settings
+from django.contrib import admin
+from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpRequest, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
+from django.shortcuts import render
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from printing import access, services
+from printing import access, selectors, services
 from printing.models import PrinterConfig, PrintJob
 
 
@@ -47,7 +52,7 @@ def api_view(view):
 @require_GET
 @api_view
 def printers_status(request: HttpRequest) -> JsonResponse:
-    return JsonResponse({"printers": services.printers_status()})
+    return JsonResponse({"printers": selectors.printers_status()})
 
 
 @require_POST
@@ -87,4 +92,150 @@ def job_create(request: HttpRequest) -> JsonResponse:
     )
     return JsonResponse(
         {"job_id": job.pk, "printer": printer.name, "status": job.status}, status=201
+    )
+
+
+# The print dashboard and the WebSocket test tool (staff only)
+
+
+def staff_json(view):
+    """Staff only; JSON endpoints answer 403 instead of redirecting to the login page."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs):
+        if not (request.user.is_authenticated and request.user.is_staff):
+            return error("forbidden", "staff login required", 403)
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def actor(request: HttpRequest) -> str:
+    return f"staff:{request.user.get_username()}"
+
+
+def ui_labels() -> dict:
+    """Every word the dashboard, test client and order board scripts show, translated."""
+    return {
+        "locale": "en" if get_language() == "en" else "zh-CN",
+        "status": {**dict(PrintJob.Status.choices), **dict(PrinterConfig.NetworkStatus.choices)},
+        "type": dict(PrintJob.JobType.choices),
+        "connection": dict(PrinterConfig.ConnectionType.choices),
+        "receipt": {
+            "pending": _("waiting"),
+            "sent": _("sent"),
+            "printing": _("printing"),
+            "completed": _("printed"),
+            "failed": _("failed"),
+            "cancelled": _("cancelled"),
+            "expired": _("expired"),
+        },
+        "auth": {"token": _("token"), "ticket": _("staff ticket"), "network": _("trusted network")},
+        "live": _("Live, updated"),
+        "disconnected": _("disconnected"),
+        "connecting": _("connecting…"),
+        "connected": _("connected"),
+        "closed": _("closed"),
+        "up": _("running"),
+        "down": _("not running"),
+        "since": _("since"),
+        "sockets": _("sockets"),
+        "processes": _("processes"),
+        "online": _("online"),
+        "offline": _("offline"),
+        "disabled": _("disabled"),
+        "none": _("nothing yet"),
+        "unbound_hint": _("matches no configured printer: receives only jobs for every printer"),
+        "no_sockets": _("no printer is connected"),
+        "every_printer": _("every printer"),
+        "queued": _("test prints queued"),
+        "retried": _("jobs retried"),
+        "confirm": _("Confirm"),
+        "cancel": _("Cancel"),
+        "reprint": _("Reprint"),
+        "note": _("Note"),
+        "no_receipts": _("no receipts"),
+        "no_pending": _("No orders waiting."),
+        "order_added": _("Order added"),
+        "printed_ok": _("printed"),
+        "printed_in_browser": _("printed in the browser"),
+        "failed_from_browser": _("failed (reported from the test client)"),
+    }
+
+
+@staff_member_required
+def dashboard(request: HttpRequest):
+    context = {
+        **admin.site.each_context(request),
+        "title": _("Print dashboard"),
+        "printers": PrinterConfig.objects.filter(is_active=True).order_by("name"),
+        "labels": ui_labels(),
+    }
+    return render(request, "printing/dashboard.html", context)
+
+
+@require_GET
+@staff_json
+def dashboard_data(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(selectors.dashboard_snapshot())
+
+
+@require_POST
+@staff_json
+def test_print(request: HttpRequest) -> JsonResponse:
+    """Test print on one printer (`printer` = id) or on every active one (`printer` = all)."""
+    target = request.POST.get("printer", "")
+    printers = PrinterConfig.objects.filter(is_active=True)
+    if target != "all":
+        printers = printers.filter(pk=int(target) if target.isdigit() else 0)
+    jobs = [services.print_job_create_test(printer=p, actor=actor(request)) for p in printers]
+    if not jobs:
+        return error("unknown_printer", "no such active printer", 404)
+    return JsonResponse({"jobs": [job.pk for job in jobs]}, status=201)
+
+
+@require_POST
+@staff_json
+def retry_failed(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"retried": services.print_jobs_retry_failed(actor=actor(request))})
+
+
+@staff_member_required
+def test_client(request: HttpRequest):
+    context = {
+        **admin.site.each_context(request),
+        "title": _("WebSocket test client"),
+        "printers": PrinterConfig.objects.filter(is_active=True).order_by("name"),
+        "labels": ui_labels(),
+    }
+    return render(request, "printing/test_client.html", context)
+
+
+@require_POST
+@staff_json
+def ticket(request: HttpRequest) -> JsonResponse:
+    """A one-minute pass for this browser to open a printer socket as the chosen printer."""
+    printer = PrinterConfig.objects.filter(
+        pk=request.POST.get("printer") or 0, is_active=True
+    ).first()
+    if printer is None:
+        return error("unknown_printer", "no such active printer", 404)
+    token = services.printer_ticket_issue(printer=printer, user=request.user.get_username())
+    return JsonResponse({"ticket": token, "printer": printer.name})
+
+
+@require_GET
+@staff_json
+def job_detail(request: HttpRequest, job_id: int) -> JsonResponse:
+    job = PrintJob.objects.filter(pk=job_id).select_related("printer").first()
+    if job is None:
+        return error("unknown_job", "no such job", 404)
+    events = list(job.events.values("created_at", "event", "from_status", "to_status", "message"))
+    return JsonResponse(
+        {
+            "id": job.pk,
+            "status": job.status,
+            "printer": job.printer.name if job.printer else None,
+            "events": [{**e, "created_at": e["created_at"].isoformat()} for e in events],
+        }
     )

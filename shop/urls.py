@@ -3,9 +3,11 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    path("", RedirectView.as_view(pattern_name="backoffice:board", permanent=False)),
     # The admin's language chooser (中文 / English) posts here.
     path("i18n/", include("django.conf.urls.i18n")),
-    path("admin/", admin.site.urls),
+    # Before admin/: /admin/print/ is ours, not a model admin.
     path("", include("printing.urls")),
+    path("admin/", admin.site.urls),
+    path("backoffice/", include("orders.urls")),
 ]

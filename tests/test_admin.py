@@ -30,8 +30,16 @@ def test_every_admin_list_and_the_job_page_render(staff, make_printer, make_orde
     assert "厨房打印机" in page.content.decode()
 
 
-def test_the_admin_speaks_chinese_by_default(staff):
-    assert "站点管理" in staff.get(reverse("admin:index")).content.decode()
+def test_the_admin_speaks_chinese_by_default_and_english_on_request(staff):
+    page = staff.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="en-US,en")
+    text = page.content.decode()
+    assert "发财小狗饮品店 · 管理后台" in text
+    assert "打印管理" in text  # the link to the print dashboard
+    assert "打印任务" in text  # a model name from our catalogue
+    staff.post("/i18n/setlang/", {"language": "en", "next": "/admin/"})
+    text = staff.get(reverse("admin:index")).content.decode()
+    assert "Print dashboard" in text
+    assert "Print jobs" in text
 
 
 def test_the_confirm_action_prints_pending_orders(staff, make_printer, make_order):

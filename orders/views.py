@@ -1,0 +1,83 @@
+"""The back-office order board: the counter's working screen."""
+
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.contrib.admin.views.decorators import staff_member_required
+from django.http import HttpRequest, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET, require_POST
+
+from orders import selectors, services
+from orders.models import Order
+from printing.services import print_jobs_reprint
+from printing.views import actor, error, staff_json, ui_labels
+
+
+@staff_member_required
+def board(request: HttpRequest):
+    context = {"title": _("Order board"), "shop_name": settings.SHOP_NAME, "labels": ui_labels()}
+    return render(request, "orders/board.html", context)
+
+
+@require_GET
+@staff_json
+def board_data(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(selectors.board_snapshot())
+
+
+@require_POST
+@staff_json
+def confirm(request: HttpRequest, order_id: int) -> JsonResponse:
+    """Confirm (and print). A double click, or two staff at once, confirm once."""
+    get_object_or_404(Order, pk=order_id)
+    order = services.order_confirm(order_id=order_id)
+    return JsonResponse({"id": order.pk, "status": order.status})
+
+
+@require_POST
+@staff_json
+def cancel(request: HttpRequest, order_id: int) -> JsonResponse:
+    get_object_or_404(Order, pk=order_id)
+    order = services.order_cancel(order_id=order_id)
+    return JsonResponse({"id": order.pk, "status": order.status})
+
+
+@require_POST
+@staff_json
+def reprint(request: HttpRequest, order_id: int) -> JsonResponse:
+    order = get_object_or_404(Order, pk=order_id)
+    if order.status not in (Order.Status.CONFIRMED, Order.Status.COMPLETED):
+        return error("not_confirmed", "only confirmed orders can be reprinted", 409)
+    jobs = print_jobs_reprint(order=order, actor=actor(request))
+    return JsonResponse({"jobs": [job.pk for job in jobs]}, status=201)
+
+
+@require_POST
+@staff_json
+def create_test_order(request: HttpRequest) -> JsonResponse:
+    """A test order from the board's small form (pending, to be confirmed)."""
+    name = request.POST.get("name", "").strip()[:100]
+    try:
+        quantity = int(request.POST.get("quantity") or 1)
+        price = Decimal(request.POST.get("unit_price") or "0").quantize(Decimal("0.01"))
+    except (ValueError, InvalidOperation):
+        return error("invalid_field", "quantity and price must be numbers", 400)
+    if not name or not 1 <= quantity <= 99 or not Decimal(0) <= price <= Decimal(9999):
+        return error("invalid_field", "a name, 1-99 cups and a price up to 9999", 400)
+    order = services.order_create(
+        items=[
+            {
+                "name": name,
+                "size": request.POST.get("size", "")[:50],
+                "temperature": request.POST.get("temperature", "")[:50],
+                "sugar": request.POST.get("sugar", "")[:50],
+                "quantity": quantity,
+                "unit_price": price,
+            }
+        ],
+        customer_phone=request.POST.get("customer_phone", "")[:32],
+        note=request.POST.get("note", "")[:500],
+    )
+    return JsonResponse({"id": order.pk, "status": order.status}, status=201)
