@@ -3,7 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format clean
+# Debian packages the browser and translation tests use; installed when missing (as root).
+DEBIAN_PACKAGES := chromium fonts-wqy-microhei gettext
+
+.PHONY: run test lint format clean system-packages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +25,21 @@ run: $(VENV)/.run-installed
 	$(BIN)/python manage.py loaddemo
 	$(BIN)/python manage.py runprintserver
 
-test: $(VENV)/.dev-installed
+system-packages:
+	@missing=""; \
+	for package in $(DEBIAN_PACKAGES); do \
+		dpkg -s $$package >/dev/null 2>&1 || missing="$$missing $$package"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "installing$$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+		else \
+			echo "missing Debian packages:$$missing (browser/translation tests will skip)"; \
+		fi; \
+	fi
+
+test: $(VENV)/.dev-installed system-packages
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest

@@ -1,0 +1,228 @@
+"""The screens in a real browser (Debian's Chromium driven by Playwright) against a live
+server with a real printer socket connected. Screenshots land in tests/artifacts/."""
+
+import json
+import os
+import shutil
+import threading
+import time
+
+import pytest
+import websockets.sync.client
+from django.contrib.auth import get_user_model
+
+from orders.services import order_create
+from printing import protocol
+from printing.models import PrinterConfig, PrintJob
+from printing.services import print_job_create_test
+from tests.conftest import MILK_TEA, ROOT
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = ROOT / "tests" / "artifacts"
+PASSWORD = "counter-staff-pass-1"
+
+if not os.path.exists(CHROMIUM):
+    if os.environ.get("CI") == "true":
+        pytest.fail("Chromium is missing: make test installs the Debian package chromium")
+    pytest.skip("Chromium is not installed (apt-get install chromium)", allow_module_level=True)
+
+from playwright.sync_api import expect, sync_playwright  # noqa: E402
+
+
+class SocketPrinter:
+    """A printer client on a real socket, in a thread: answers pings, completes its jobs."""
+
+    def __init__(self, url: str, name: str) -> None:
+        self.url, self.name = url, name
+        self.received: list[dict] = []
+        self.bound = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> "SocketPrinter":
+        self._thread.start()
+        assert self.bound.wait(10), "the printer socket was not bound"
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        with websockets.sync.client.connect(self.url, open_timeout=10) as ws:
+            ws.send(json.dumps(protocol.printer_info(name=self.name, model="TM-T88V")))
+            while not self._stop.is_set():
+                try:
+                    message = json.loads(ws.recv(timeout=0.2))
+                except TimeoutError:
+                    continue
+                if message["type"] == "printer_info_ack":
+                    self.bound.set()
+                elif message["type"] == "ping":
+                    ws.send(json.dumps(protocol.pong()))
+                elif message["type"] in ("new_order", "print_command"):
+                    job = message.get("order") or message["data"]
+                    self.received.append(job)
+                    ws.send(
+                        json.dumps(protocol.print_status(job_id=job["job_id"], status="completed"))
+                    )
+
+    def wait_for(self, predicate, within: float = 10) -> dict:
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            for job in list(self.received):
+                if predicate(job):
+                    return job
+            time.sleep(0.05)
+        raise AssertionError(f"no such job received; got {self.received}")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    # Playwright's sync API keeps an event loop running in this thread while the browser is
+    # open; the ORM calls the tests (and the database flush) make are still plain sync calls.
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def staff(transactional_db):
+    return get_user_model().objects.create_user(
+        "cashier", password=PASSWORD, is_staff=True, is_superuser=True
+    )
+
+
+def log_in(page, server, next_url: str) -> None:
+    page.goto(f"{server.http_url}/admin/login/?next={next_url}")
+    page.fill("#id_username", "cashier")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(f"**{next_url}")
+    # Set once; a full reload would lose it.
+    page.evaluate("window.__noReload = true")
+
+
+def shoot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+
+
+def test_confirming_an_order_on_the_board_prints_it_and_shows_it_printed(print_server, page, staff):
+    PrinterConfig.objects.create(name="厨房打印机")
+    order = order_create(items=[MILK_TEA], customer_phone="13800138000", note="少冰")
+    server = print_server()
+    printer = SocketPrinter(server.ws_url, "厨房打印机").start()
+    log_in(page, server, "/backoffice/")
+
+    card = page.locator(f".order[data-order='{order.pk}']")
+    expect(card).to_contain_text("珍珠奶茶")
+    expect(card).to_contain_text("¥25.00")
+    # A double click confirms once.
+    card.locator("[data-action=confirm]").dblclick()
+    job = printer.wait_for(lambda job: job["order_id"] == order.pk)
+    assert f"订单号: #{order.pk}" in job["content"]
+    done = page.locator(f".order[data-order='{order.pk}'] [data-status=completed]")
+    expect(done).to_be_visible(timeout=10_000)
+    expect(done).to_contain_text("厨房打印机")
+    assert page.evaluate("window.__noReload") is True
+    assert PrintJob.objects.filter(order=order).count() == 1
+    shoot(page, "board.png")
+
+    # New orders appear without a reload.
+    later = order_create(items=[MILK_TEA])
+    expect(page.locator(f".order[data-order='{later.pk}']")).to_be_visible(timeout=5_000)
+    printer.stop()
+
+
+def test_the_dashboard_shows_sockets_and_jobs_as_they_change(print_server, page, staff):
+    printer_row = PrinterConfig.objects.create(name="厨房打印机")
+    server = print_server()
+    log_in(page, server, "/admin/print/")
+    expect(page.locator("#service-state")).to_contain_text("运行中", timeout=10_000)
+    connections = page.locator("#connections-table tbody")
+    expect(connections).to_contain_text("没有打印机连接")
+
+    printer = SocketPrinter(server.ws_url, "厨房打印机").start()
+    expect(connections).to_contain_text("TM-T88V", timeout=5_000)
+    expect(page.locator("#printers-online")).to_have_text("1", timeout=5_000)
+
+    job = print_job_create_test(printer=printer_row)
+    printer.wait_for(lambda received: received["job_id"] == job.pk)
+    row = page.locator(f"#jobs-table tr[data-job='{job.pk}'] [data-status=completed]")
+    expect(row).to_be_visible(timeout=5_000)
+    shoot(page, "dashboard.png")
+
+    printer.stop()
+    expect(connections).to_contain_text("没有打印机连接", timeout=10_000)
+    assert page.evaluate("window.__noReload") is True
+
+
+def test_retry_and_cancel_from_the_job_admin(print_server, page, staff):
+    kitchen = PrinterConfig.objects.create(name="厨房打印机")
+    failed = print_job_create_test(printer=kitchen)
+    PrintJob.objects.filter(pk=failed.pk).update(status="failed", error_message="缺纸")
+    waiting = print_job_create_test(printer=kitchen)
+    server = print_server()
+    log_in(page, server, "/admin/printing/printjob/")
+
+    def run_action(job, action: str) -> None:
+        page.check(f"input.action-select[value='{job.pk}']")
+        page.select_option("select[name=action]", action)
+        page.click("button[name=index]")
+        expect(page.locator(".messagelist")).to_be_visible()
+
+    run_action(waiting, "cancel_jobs")
+    assert PrintJob.objects.get(pk=waiting.pk).status == "cancelled"
+    run_action(failed, "retry_jobs")
+    assert PrintJob.objects.get(pk=failed.pk).status == "pending"
+
+    # The retried job goes out to the printer as soon as it connects.
+    printer = SocketPrinter(server.ws_url, "厨房打印机").start()
+    printer.wait_for(lambda job: job["job_id"] == failed.pk)
+    page.goto(f"{server.http_url}/admin/printing/printjob/{failed.pk}/change/")
+    expect(page.locator(".receipt-paper")).to_contain_text("打印测试")
+    expect(page.locator("body")).to_contain_text("retried")
+    shoot(page, "job.png")
+    printer.stop()
+
+
+def test_the_test_client_is_a_printer_in_the_browser(print_server, page, staff):
+    PrinterConfig.objects.create(name="收银台打印机")
+    server = print_server()
+    log_in(page, server, "/admin/print/test-client/")
+    page.select_option("#tc-printer", label="收银台打印机")
+    page.click("#tc-connect")
+    expect(page.locator("#tc-state")).to_have_text("已连接", timeout=10_000)
+
+    page.click("#tc-test-print")
+    expect(page.locator("#tc-log")).to_contain_text("print_command", timeout=10_000)
+    expect(page.locator("#tc-receipt")).to_contain_text("打印测试")
+    job_id = int(page.input_value("#tc-job"))
+    page.click("#tc-completed")
+    expect(page.locator("#tc-job-status [data-status=completed]")).to_be_visible(timeout=10_000)
+    assert PrintJob.objects.get(pk=job_id).status == "completed"
+    shoot(page, "test-client.png")
