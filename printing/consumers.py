@@ -3,6 +3,7 @@ import time
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.db import DatabaseError
 
 from printing import access, protocol, services
 from printing.delivery import db, get_dispatcher, job_status_report
@@ -17,6 +18,9 @@ CLOSE_MESSAGE_TOO_BIG = 1009
 class PrinterConsumer(AsyncWebsocketConsumer):
     """A printer client on the seed's protocol: welcome, printer_info, new_order, print_status."""
 
+    # No channel of its own: the process's dispatcher writes to the socket directly, so a
+    # channel per socket would only cost a subscription and a waiting task each.
+    channel_layer_alias = None
     socket = None
 
     async def connect(self) -> None:
@@ -113,6 +117,17 @@ class PrinterConsumer(AsyncWebsocketConsumer):
             await self.handle(message)
         except protocol.ProtocolError as exc:
             await self.bad_message(exc)
+        except DatabaseError:
+            # The socket stays; the client may say it again (an unreported job is offered
+            # again anyway once the database is back).
+            logger.warning("connection=%s event=database_unavailable", self.socket.connection_id)
+            await self.send_message(
+                protocol.error(
+                    code="server_unavailable",
+                    message="服务器暂时无法处理，请稍后重试 / the server cannot record this now, "
+                    "try again shortly",
+                )
+            )
 
     async def handle(self, message: protocol.ClientMessage) -> None:
         match message:
@@ -182,6 +197,8 @@ def _printer_info_ack(info: protocol.PrinterInfo, printer) -> dict:
 
 class NotFoundConsumer(AsyncWebsocketConsumer):
     """Any other WebSocket path: refuse the handshake instead of raising in the router."""
+
+    channel_layer_alias = None
 
     async def connect(self) -> None:
         client = self.scope.get("client") or ["", 0]

@@ -32,7 +32,7 @@ from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import DateTimeField, Exists, F, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -561,6 +561,23 @@ def _job_failed(this: QuerySet, *, message: str, report: dict[str, Any]) -> list
 # The per-process dispatcher
 
 
+class Outages:
+    """Logs once when a dependency stops answering and once when it is back, instead of a
+    traceback every second."""
+
+    def __init__(self) -> None:
+        self.down: dict[str, str] = {}
+
+    def failed(self, what: str, exc: BaseException) -> None:
+        if what not in self.down:
+            self.down[what] = f"{type(exc).__name__}: {exc}"
+            logger.error("event=%s_unavailable error=%s (retrying)", what, self.down[what])
+
+    def ok(self, what: str) -> None:
+        if self.down.pop(what, None) is not None:
+            logger.warning("event=%s_back", what)
+
+
 class PrinterSocket:
     """The dispatcher's handle on one printer consumer."""
 
@@ -628,6 +645,9 @@ class Dispatcher:
         self.started: asyncio.Task | None = None
         self.started_at = timezone.now()
         self.stopping = False
+        self.outages = Outages()
+        # Sockets closed while the database was away: their rows are closed later.
+        self.unrecorded_closes: dict[int, int | None] = {}
         self.network: NetworkPrinting | None = None
 
     # Life cycle
@@ -756,9 +776,14 @@ class Dispatcher:
         if self.sockets.pop(sock.connection_id, None) is not None:
             self.release(sock.address)
         await self._bind(sock, None)
-        released = await db(services.printer_connection_close)(
-            connection_id=sock.connection_id, code=code
-        )
+        try:
+            released = await db(services.printer_connection_close)(
+                connection_id=sock.connection_id, code=code
+            )
+        except DatabaseError as exc:
+            self.outages.failed("database", exc)
+            self.unrecorded_closes[sock.connection_id] = code
+            return
         logger.info(
             "connection=%s client=%s event=disconnect code=%s released=%s",
             sock.connection_id,
@@ -794,6 +819,17 @@ class Dispatcher:
 
     # Groups: one membership per process and printer, refreshed so that neither group expiry
     # nor a channel-layer restart can silently drop this process from a group.
+
+    async def _check_layer(self) -> None:
+        """Publish into the void: fails while Redis is away, so the outage gets logged."""
+        if self.layer is None:
+            return
+        try:
+            await self.layer.group_send("print.health", {"type": "print.health"})
+        except Exception as exc:
+            self.outages.failed("channel_layer", exc)
+        else:
+            self.outages.ok("channel_layer")
 
     def _groups(self) -> list[str]:
         return [BROADCAST_GROUP, NETWORK_GROUP, *(printer_group(pk) for pk in self.by_printer)]
@@ -874,6 +910,9 @@ class Dispatcher:
                 await self.sweep()
             except asyncio.CancelledError:
                 raise
+            except DatabaseError as exc:
+                self.outages.failed("database", exc)
+                await asyncio.sleep(1)
             except Exception:
                 logger.exception("sweep failed; retrying")
                 await asyncio.sleep(1)
@@ -961,11 +1000,14 @@ class Dispatcher:
                 await self._ping_quiet(now)
                 if await db(jobs_maintain)() + await db(services.print_jobs_failover)():
                     self.wake.set()
+                self.outages.ok("database")
                 if now - last_beat >= settings.PRINT_HEARTBEAT_INTERVAL:
                     last_beat = now
                     await self._beat()
             except asyncio.CancelledError:
                 raise
+            except DatabaseError as exc:
+                self.outages.failed("database", exc)
             except Exception:
                 logger.exception("housekeeping failed; retrying")
 
@@ -981,6 +1023,10 @@ class Dispatcher:
     async def _beat(self) -> None:
         from printing import services
 
+        await self._check_layer()
+        for connection_id, code in list(self.unrecorded_closes.items()):
+            await db(services.printer_connection_close)(connection_id=connection_id, code=code)
+            del self.unrecorded_closes[connection_id]
         heard = [sock.connection_id for sock in self.sockets.values() if sock.heard_since_beat]
         for sock in self.sockets.values():
             sock.heard_since_beat = False

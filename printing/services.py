@@ -458,8 +458,8 @@ def server_processes_reap_host() -> int:
     hostname, pid = socket.gethostname(), os.getpid()
     released = 0
     for process in ServerProcess.objects.filter(hostname=hostname, stopped_at=None):
-        # Same pid: this process restarted in place (a container's pid 1).
-        if process.pid == pid or not _pid_alive(process.pid):
+        # Same pid, earlier record: this process restarted in place (a container's pid 1).
+        if (process.pid == pid and process.pk not in _own_records) or not _pid_alive(process.pid):
             released += server_process_stop(server_id=process.pk, reason="gone")
     return released
 
@@ -471,7 +471,12 @@ def server_process_register(*, channel_layer: str) -> int:
     process = ServerProcess.objects.create(
         hostname=hostname, pid=pid, version=protocol.SERVER_VERSION, channel_layer=channel_layer
     )
+    _own_records.add(process.pk)
     return process.pk
+
+
+# The ServerProcess rows this process wrote: its own pid on them is not a sign of death.
+_own_records: set[int] = set()
 
 
 def _pid_alive(pid: int) -> bool:
@@ -518,10 +523,11 @@ def server_process_stop(*, server_id: int, reason: str = "stopped") -> int:
 
 
 def server_processes_reap() -> int:
-    """Stop processes whose heartbeat is too old; returns how many jobs went back to pending."""
+    """Stop processes that died: on this host at once (their pid is gone), elsewhere when
+    their heartbeat is too old. Returns how many jobs went back to pending."""
     cutoff = timezone.now() - timedelta(seconds=settings.PRINT_SERVER_DEAD_AFTER)
     dead = ServerProcess.objects.filter(stopped_at=None, last_seen__lt=cutoff)
-    return sum(
+    return server_processes_reap_host() + sum(
         server_process_stop(server_id=pk, reason="presumed_dead")
         for pk in dead.values_list("pk", flat=True)
     )

@@ -5,6 +5,7 @@ from printing import views
 app_name = "printing"
 
 urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
     path("api/printers/status", views.printers_status, name="printers_status"),
     path("api/jobs", views.job_create, name="job_create"),
     path("admin/print/", views.dashboard, name="dashboard"),

@@ -7,9 +7,11 @@ Staff sessions may call it from the browser; other servers send one of PRINT_API
 import json
 from functools import wraps
 
+import redis
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.views.decorators import staff_member_required
+from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import render
@@ -18,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from printing import access, selectors, services
+from printing import access, protocol, selectors, services
 from printing.models import PrinterConfig, PrintJob
 
 
@@ -239,3 +241,45 @@ def job_detail(request: HttpRequest, job_id: int) -> JsonResponse:
             "events": [{**e, "created_at": e["created_at"].isoformat()} for e in events],
         }
     )
+
+
+# Health
+
+
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """200 when the database and the channel layer answer, else 503 saying which did not.
+    For load balancers and monitoring: no login."""
+    checks = {"database": _database_check(), "channel_layer": _channel_layer_check()}
+    healthy = all(check["ok"] for check in checks.values())
+    body = {"status": "ok" if healthy else "unavailable", "version": protocol.SERVER_VERSION}
+    return JsonResponse(body | checks, status=200 if healthy else 503)
+
+
+def _failure(exc: Exception) -> dict:
+    return {"ok": False, "error": f"{type(exc).__name__}: {str(exc).strip()[:200]}"}
+
+
+def _database_check() -> dict:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception as exc:
+        return _failure(exc)
+    return {"ok": True, "engine": connection.vendor}
+
+
+def _channel_layer_check() -> dict:
+    if not settings.REDIS_URL:
+        return {"ok": True, "backend": "in-memory"}
+    try:
+        client = redis.Redis.from_url(
+            settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2
+        )
+        try:
+            client.ping()
+        finally:
+            client.close()
+    except Exception as exc:
+        return _failure(exc)
+    return {"ok": True, "backend": "redis"}

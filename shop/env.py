@@ -10,10 +10,15 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 _TRUE = {"1", "true", "yes", "on"}
+
+# Every variable the settings read: README documents them, a test holds docker-compose.yml to
+# them.
+KNOWN: set[str] = set()
 _FALSE = {"0", "false", "no", "off"}
 
 
 def _raw(name: str) -> str | None:
+    KNOWN.add(name)
     value = os.environ.get(name)
     if value is None or value.strip() == "":
         return None

@@ -100,6 +100,8 @@ def _database() -> dict:
     elif config["ENGINE"] == "django.db.backends.postgresql":
         config["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0)
         config["CONN_HEALTH_CHECKS"] = True
+        # A database that is down should fail fast and clearly, not hang a request.
+        config.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
     return config
 
 
@@ -108,20 +110,24 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:
+    # Pub/sub, not the list-based RedisChannelLayer: the layer only rings a doorbell per
+    # server process, so there is no per-channel capacity to size and no group expiry to
+    # outlive; docs/scaling.md has the reasoning.
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {
                 "hosts": [
                     {
                         "address": REDIS_URL,
-                        # redis-py 8 reads with a 5 s timeout by default, which aborts the
-                        # layer's 5 s blocking pop (django/channels_redis#422). Longer than
-                        # the pop, so a dead Redis is still noticed.
+                        # redis-py 8 reads with a 5 s timeout by default; a quiet
+                        # subscription must not count as a dead one.
                         "socket_timeout": 15,
                         "socket_connect_timeout": 5,
+                        "health_check_interval": 10,
                     }
-                ]
+                ],
+                "prefix": env_str("PRINT_CHANNEL_PREFIX", "shopprint"),
             },
         }
     }
@@ -168,6 +174,9 @@ LOGGING = {
     "loggers": {
         # daphne logs every listening address at INFO and nothing an operator greps for.
         "daphne": {"level": "WARNING"},
+        # While Redis is down its receive loop logs a traceback a second; the dispatcher
+        # logs the outage once, and /healthz reports it.
+        "channels_redis": {"level": "CRITICAL"},
         "django.channels.server": {"level": "WARNING"},
     },
 }

@@ -30,6 +30,33 @@ MILK_TEA = {
 }
 
 
+def pytest_sessionstart(session):
+    """The PostgreSQL pass of make test: end it with a clear reason when there is no server
+    (a laptop without PostgreSQL), but fail it under CI=true."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if not database["ENGINE"].endswith("postgresql"):
+        return
+    import psycopg
+
+    where = f"{database.get('HOST') or 'localhost'}:{database.get('PORT') or 5432}"
+    try:
+        psycopg.connect(
+            host=database.get("HOST") or None,
+            port=database.get("PORT") or None,
+            user=database.get("USER") or None,
+            password=database.get("PASSWORD") or None,
+            dbname="postgres",
+            connect_timeout=3,
+        ).close()
+    except Exception as exc:
+        message = f"PostgreSQL at {where} is not reachable ({exc})"
+        if os.environ.get("CI") == "true":
+            pytest.exit(f"{message}; CI=true needs it", returncode=1)
+        pytest.exit(f"{message}: skipping the PostgreSQL pass", returncode=0)
+
+
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
     # A file rather than SQLite's in-memory test database, so that a server started as a

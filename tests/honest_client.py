@@ -3,6 +3,7 @@ it is offered, reports every status, and reconnects when the server goes away.""
 
 import asyncio
 import json
+import time
 from collections.abc import Awaitable, Callable
 
 import websockets
@@ -20,9 +21,15 @@ async def always_complete(job: dict) -> str:
 
 class HonestPrinter:
     def __init__(
-        self, url: str, name: str, *, decide: Decision = always_complete, report_delay: float = 0
+        self,
+        url: str | list[str],
+        name: str,
+        *,
+        decide: Decision = always_complete,
+        report_delay: float = 0,
     ) -> None:
-        self.url = url
+        # Several URLs: the next one is tried when a connection fails, as the agent does.
+        self.urls = [url] if isinstance(url, str) else list(url)
         self.name = name
         self.decide = decide
         # Time between printing and saying so: the window in which a crash leaves a job
@@ -30,6 +37,8 @@ class HonestPrinter:
         self.report_delay = report_delay
         self.printed: list[int] = []
         self.offers: list[tuple[int, int]] = []
+        # job id -> time.monotonic() of its first arrival
+        self.arrivals: dict[int, float] = {}
         self.connections = 0
         self.connected = asyncio.Event()
         self._task: asyncio.Task | None = None
@@ -51,13 +60,16 @@ class HonestPrinter:
             await self._ws.close()
 
     async def _run(self) -> None:
+        attempt = 0
         while True:
+            url = self.urls[attempt % len(self.urls)]
             try:
-                async with websockets.connect(self.url, open_timeout=5) as ws:
+                async with websockets.connect(url, open_timeout=5) as ws:
                     self._ws = ws
                     await self._serve(ws)
             except (TimeoutError, OSError, websockets.WebSocketException):
-                pass
+                # This server is down: try the next one.
+                attempt += 1
             self.connected.clear()
             await asyncio.sleep(0.1)
 
@@ -77,6 +89,7 @@ class HonestPrinter:
 
     async def _job(self, ws, job: dict) -> None:
         job_id = job["job_id"]
+        self.arrivals.setdefault(job_id, time.monotonic())
         self.offers.append((job_id, job["attempt"]))
         if job_id in self.printed:
             # Printed already: say so again instead of printing twice.

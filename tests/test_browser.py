@@ -17,7 +17,7 @@ from printing.models import PrinterConfig, PrintJob
 from printing.services import print_job_create_test
 from tests.conftest import MILK_TEA, ROOT
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = ROOT / "tests" / "artifacts"
