@@ -10,7 +10,7 @@ TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 # Debian packages the browser and translation tests use; installed when missing (as root).
 DEBIAN_PACKAGES := chromium fonts-wqy-microhei gettext
 
-.PHONY: run test lint format clean system-packages
+.PHONY: run test bench lint format clean system-packages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ test: $(VENV)/.dev-installed system-packages
 	$(BIN)/python -m pytest -m "not postgres"
 	DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/python -m pytest -p no:cacheprovider \
 		-m "(django_db or postgres) and not browser"
+
+# Figures, not pass/fail: writes the tables of docs/performance.md (about 20 minutes).
+bench: $(VENV)/.dev-installed
+	$(BIN)/python bench/run_all.py
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check --fix .

@@ -1,12 +1,13 @@
 import logging
 import time
 
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.db import DatabaseError
 
 from printing import access, protocol, services
-from printing.delivery import db, get_dispatcher, job_status_report
+from printing.delivery import db, get_dispatcher
 
 logger = logging.getLogger("printing.connections")
 
@@ -99,6 +100,15 @@ class PrinterConsumer(AsyncWebsocketConsumer):
             dispatcher = await get_dispatcher()
             await dispatcher.detach(self.socket, code)
 
+    async def dispatch(self, message: dict) -> None:
+        # Channels runs close_old_connections in a thread for every frame; this consumer
+        # does no ORM work on its own (the dispatcher's calls manage their connections), and
+        # with thousands of sockets answering pings that hop is most of the CPU at rest.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
     async def websocket_pong(self, message: dict) -> None:
         """A WebSocket-level pong (see runprintserver): the client is alive."""
         if self.socket is not None:
@@ -132,19 +142,16 @@ class PrinterConsumer(AsyncWebsocketConsumer):
     async def handle(self, message: protocol.ClientMessage) -> None:
         match message:
             case protocol.Ping():
+                dispatcher = await get_dispatcher()
+                await dispatcher.reports_settled(self.socket)
                 await self.send_message(protocol.pong())
             case protocol.PrinterInfo():
                 dispatcher = await get_dispatcher()
                 printer = await dispatcher.identify(self.socket, message)
                 await self.send_message(_printer_info_ack(message, printer))
             case protocol.PrintStatus():
-                await db(job_status_report)(
-                    job_id=message.job_id,
-                    status=message.status,
-                    message=message.message,
-                    connection_id=self.socket.connection_id,
-                    printer_id=self.socket.printer_id,
-                )
+                dispatcher = await get_dispatcher()
+                dispatcher.report(self.socket, message)
             case protocol.Pong():
                 pass
 

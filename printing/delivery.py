@@ -19,7 +19,9 @@ pending and is offered again with the next attempt number; clients dedupe on job
 
 import asyncio
 import contextlib
+import itertools
 import logging
+import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable
@@ -28,12 +30,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from asgiref.sync import async_to_sync
-from channels.db import database_sync_to_async
-from channels.layers import get_channel_layer
+from asgiref.sync import SyncToAsync, async_to_sync
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
-from django.db import DatabaseError, transaction
-from django.db.models import DateTimeField, Exists, F, Q, QuerySet, Value
+from django.db import DatabaseError, close_old_connections, connections, transaction
+from django.db.models import Exists, F, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -55,6 +56,9 @@ WAKE = "print.wake"
 CHECK = "print.check"
 # Upper bound on the jobs one sweep reads; a larger backlog drains over several sweeps.
 SWEEP_LIMIT = 2000
+# Group memberships are renewed this often: far inside channels' group_expiry (a day), and
+# soon enough after a Redis restart that forgot them (pub/sub resubscribes by itself).
+GROUPS_REJOIN_INTERVAL = 60
 Status = PrintJob.Status
 
 
@@ -62,9 +66,42 @@ def printer_group(printer_id: int) -> str:
     return f"print.printer.{printer_id}"
 
 
+class _OrmCall(SyncToAsync):
+    """ORM work off the event loop. Unlike channels' database_sync_to_async, a call does not
+    recycle its thread's connections (with CONN_HEALTH_CHECKS that is one extra query per
+    call); a call the database failed closes the broken connection so the next reconnects."""
+
+    def thread_handler(self, loop, *args, **kwargs):
+        try:
+            return super().thread_handler(loop, *args, **kwargs)
+        except DatabaseError:
+            for connection in connections.all(initialized_only=True):
+                connection.close_if_unusable_or_obsolete()
+            raise
+        finally:
+            if settings.DATABASES["default"].get("CONN_MAX_AGE") == 0:
+                close_old_connections()
+
+
+_orm_executor: ThreadPoolExecutor | None = None
+
+
+def orm_executor() -> ThreadPoolExecutor | None:
+    """SQLite takes one writer at a time and makes the others sleep-poll for the lock, in
+    sleeps of up to 100 ms: one thread does all of this process's database work, in order
+    (the requests' too, see shop/asgi.py). PostgreSQL gets thread pools, so round trips
+    overlap."""
+    global _orm_executor
+    if connections["default"].vendor != "sqlite":
+        return None
+    if _orm_executor is None:
+        _orm_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="print-db")
+    return _orm_executor
+
+
 def db(func):
-    """Run ORM work off the event loop, in the shared pool rather than the one sync thread."""
-    return database_sync_to_async(func, thread_sensitive=False)
+    """Run ORM work for the dispatcher and the consumers off the event loop."""
+    return _OrmCall(func, thread_sensitive=False, executor=orm_executor())
 
 
 # Frames
@@ -163,9 +200,37 @@ def printers_check(printer_ids: Iterable[int]) -> None:
 
 def _ring(messages: dict[str, dict[str, Any]]) -> None:
     try:
-        async_to_sync(_group_send)(messages)
+        in_server = getattr(SyncToAsync.threadlocal, "main_event_loop", None) is not None
+        if in_server or isinstance(get_channel_layer(), InMemoryChannelLayer):
+            # A request or a dispatcher call in a server process rings on its event loop.
+            async_to_sync(_group_send)(messages)
+        else:
+            # A shell, a worker, a script on Redis: a long-lived loop of our own keeps one
+            # connection, rather than a new loop and connection per bell.
+            _bell_loop().submit(_group_send(messages)).result(timeout=10)
     except Exception as exc:
         logger.warning("bell failed (%s); the database sweep will deliver instead", exc)
+
+
+class _BellLoop:
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        threading.Thread(target=self.loop.run_forever, name="print-bells", daemon=True).start()
+
+    def submit(self, coroutine):
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop)
+
+
+_bell_loop_instance: _BellLoop | None = None
+_bell_loop_lock = threading.Lock()
+
+
+def _bell_loop() -> _BellLoop:
+    global _bell_loop_instance
+    with _bell_loop_lock:
+        if _bell_loop_instance is None:
+            _bell_loop_instance = _BellLoop()
+        return _bell_loop_instance
 
 
 async def _group_send(messages: dict[str, dict[str, Any]]) -> None:
@@ -224,20 +289,33 @@ def jobs_move(
             for row in rows
         )
     for row in rows:
-        logger.info(
-            "job=%s order=%s printer=%s socket=%s attempt=%s event=%s from=%s to=%s by=%s%s",
-            row["id"],
-            row["order_id"] or "-",
-            row["printer_id"] or "*",
-            connection_id or "-",
-            row["delivery_attempts"] + next_attempt,
-            event,
-            row["status"],
-            to,
-            actor,
-            f" message={message!r}" if message else "",
-        )
+        _log_move(row, to, event, actor, connection_id, message, next_attempt=next_attempt)
     return rows
+
+
+def _log_move(
+    row: dict,
+    to: str,
+    event: str,
+    actor: str,
+    connection_id: int | None,
+    message: str,
+    *,
+    next_attempt: bool = False,
+) -> None:
+    logger.info(
+        "job=%s order=%s printer=%s socket=%s attempt=%s event=%s from=%s to=%s by=%s%s",
+        row["id"],
+        row["order_id"] or "-",
+        row["printer_id"] or "*",
+        connection_id or "-",
+        row["delivery_attempts"] + next_attempt,
+        event,
+        row["status"],
+        to,
+        actor,
+        f" message={message!r}" if message else "",
+    )
 
 
 def job_events_created(jobs: Iterable[PrintJob], *, actor: str, message: str = "") -> None:
@@ -268,17 +346,25 @@ def job_events_created(jobs: Iterable[PrintJob], *, actor: str, message: str = "
 # The queue
 
 
+# Past this many local printers, the sweep reads every waiting job and filters here rather
+# than sending the database an IN list of thousands of ids twice a second.
+IN_LIST_LIMIT = 100
+
+
 def jobs_waiting(*, printer_ids: Collection[int]) -> list[tuple[int, int | None, str]]:
     """(id, printer_id, status) of jobs to offer for these printers or for all, in order."""
-    return list(
-        PrintJob.objects.filter(
-            Q(printer__isnull=True) | Q(printer_id__in=list(printer_ids)),
-            Q(not_before__isnull=True) | Q(not_before__lte=timezone.now()),
-            status__in=PrintJob.WAITING,
-        )
-        .order_by("priority", "created_at", "id")
-        .values_list("id", "printer_id", "status")[:SWEEP_LIMIT]
+    due = Q(not_before__isnull=True) | Q(not_before__lte=timezone.now())
+    waiting = PrintJob.objects.filter(due, status__in=PrintJob.WAITING)
+    local = set(printer_ids)
+    if len(local) <= IN_LIST_LIMIT:
+        waiting = waiting.filter(Q(printer__isnull=True) | Q(printer_id__in=local))
+    rows = waiting.order_by("priority", "created_at", "id").values_list(
+        "id", "printer_id", "status"
     )
+    if len(local) <= IN_LIST_LIMIT:
+        return list(rows[:SWEEP_LIMIT])
+    mine = (row for row in rows.iterator() if row[1] is None or row[1] in local)
+    return list(itertools.islice(mine, SWEEP_LIMIT))
 
 
 def jobs_statuses(*, job_ids: Collection[int]) -> dict[int, str]:
@@ -326,7 +412,7 @@ def jobs_mark_sent(*, sent: dict[int, list[tuple[int, int]]]) -> None:
         socket_open = Exists(PrinterConnection.objects.filter(pk=connection_id, closed_at=None))
         for attempt, ids in by_attempt.items():
             offered = PrintJob.objects.filter(id__in=ids, delivery_attempts=attempt - 1)
-            jobs_move(
+            moved = jobs_move(
                 offered.filter(socket_open, status=Status.PENDING, retry_count=0, not_before=None),
                 to=Status.SENT,
                 event="sent",
@@ -334,7 +420,8 @@ def jobs_mark_sent(*, sent: dict[int, list[tuple[int, int]]]) -> None:
                 changes=_sent_changes(connection_id, attempt),
                 next_attempt=True,
             )
-            offered.update(delivery_attempts=attempt)
+            if len(moved) < len(ids):
+                offered.update(delivery_attempts=attempt)
 
 
 def network_job_claim(*, printer_id: int) -> PrintJob | None:
@@ -442,120 +529,198 @@ class StatusOutcome:
     job_status: str
 
 
+@dataclass(frozen=True)
+class Report:
+    """A print outcome for one job: a client's `print_status`, or the server's own network
+    print. With `printer_id` set (a client's socket), the job must be that printer's or
+    nobody's."""
+
+    job_id: int
+    status: str
+    message: str = ""
+    connection_id: int | None = None
+    actor: str = ACTOR_CLIENT
+    check_printer: bool = True
+    printer_id: int | None = None
+
+
 def retry_backoff(retry_count: int) -> float:
     """Seconds to wait before offering a job again after its `retry_count`-th failure."""
     base = settings.PRINT_RETRY_BACKOFF
     return min(base * 2 ** (retry_count - 1), settings.PRINT_RETRY_BACKOFF_MAX)
 
 
+def jobs_report(reports: list[Report]) -> list[StatusOutcome | protocol.ProtocolError]:
+    """Apply print outcomes in order, in one transaction; one result per report.
+
+    A report that does not fit the job's state (a repeat, `failed` after `completed`)
+    changes nothing: `job_id` is the idempotency key. A report about a job that does not
+    exist, or is another printer's, comes back as a ProtocolError and changes nothing.
+    """
+    now = timezone.now()
+    results: list[StatusOutcome | protocol.ProtocolError] = []
+    changes: dict[int, dict[str, Any]] = {}
+    events: list[PrintJobEvent] = []
+    with transaction.atomic():
+        rows = {
+            row["id"]: row
+            for row in PrintJob.objects.filter(id__in={r.job_id for r in reports})
+            .select_for_update(of=("self",))
+            .values(
+                "id",
+                "printer_id",
+                "order_id",
+                "status",
+                "retry_count",
+                "max_retries",
+                "delivery_attempts",
+                "started_at",
+            )
+        }
+        for report in reports:
+            row = rows.get(report.job_id)
+            refused = _refusal(report, row)
+            if refused is not None:
+                results.append(refused)
+                continue
+            move = _outcome_move(row, report, now)
+            if move is None:
+                logger.info(
+                    "job=%s socket=%s event=status_ignored reported=%s status=%s",
+                    report.job_id,
+                    report.connection_id or "-",
+                    report.status,
+                    row["status"],
+                )
+                results.append(StatusOutcome(applied=False, job_status=row["status"]))
+                continue
+            to, event, fields, note = move
+            events.append(
+                PrintJobEvent(
+                    job_id=row["id"],
+                    created_at=now,
+                    from_status=row["status"],
+                    to_status=to,
+                    event=event,
+                    attempt=row["delivery_attempts"],
+                    connection_id=report.connection_id,
+                    actor=report.actor,
+                    message=note,
+                )
+            )
+            _log_move(row, to, event, report.actor, report.connection_id, note)
+            row.update(status=to, **{k: v for k, v in fields.items() if k in row})
+            changes.setdefault(row["id"], {}).update(status=to, **fields)
+            results.append(StatusOutcome(applied=True, job_status=to))
+        # One UPDATE per distinct set of changes, not one per job.
+        grouped: dict[tuple, list[int]] = defaultdict(list)
+        for job_id, fields in changes.items():
+            grouped[tuple(sorted(fields.items()))].append(job_id)
+        for fields, job_ids in grouped.items():
+            PrintJob.objects.filter(id__in=job_ids).update(**dict(fields))
+        PrintJobEvent.objects.bulk_create(events)
+    return results
+
+
+def _refusal(report: Report, row: dict | None) -> protocol.ProtocolError | None:
+    if row is None:
+        return protocol.ProtocolError(
+            "unknown_job", f"没有这个打印任务 / no print job {report.job_id}", job_id=report.job_id
+        )
+    if report.check_printer and row["printer_id"] not in (None, report.printer_id):
+        return protocol.ProtocolError(
+            "wrong_printer",
+            f"打印任务 {report.job_id} 属于另一台打印机 / job {report.job_id} belongs to "
+            "another printer",
+            job_id=report.job_id,
+        )
+    return None
+
+
+# What each reported status may move a job from.
+_ACCEPTED_FROM = {
+    "received": (Status.SENT,),
+    "printing": (Status.PENDING, Status.SENT),
+    "completed": (Status.PENDING, Status.SENT, Status.PRINTING),
+    "failed": (Status.PENDING, Status.SENT, Status.PRINTING),
+}
+
+
+def _outcome_move(row: dict, report: Report, now) -> tuple[str, str, dict, str] | None:
+    """(to, event, field changes, event message), or None when the report does not fit."""
+    if row["status"] not in _ACCEPTED_FROM[report.status]:
+        return None
+    if report.status == "received":
+        return Status.SENT, "received", {"received_at": now}, report.message
+    if report.status == "printing":
+        # Whoever prints it holds it: if this socket is lost, the job is offered again.
+        fields = {"started_at": now, "sent_connection_id": report.connection_id}
+        return Status.PRINTING, "printing", fields, report.message
+    if report.status == "completed":
+        fields = {"completed_at": now, "error_message": None}
+        if row["started_at"] is None:
+            fields["started_at"] = now
+        return Status.COMPLETED, "completed", fields, report.message
+    # Failed: count it; offer the job again after a backoff, or give up at max_retries.
+    message = report.message or "打印失败 / print failed"
+    retries = row["retry_count"] + 1
+    fields = {"retry_count": retries, "error_message": message, "sent_connection_id": None}
+    if retries < row["max_retries"]:
+        delay = retry_backoff(retries)
+        fields["not_before"] = now + timedelta(seconds=delay)
+        note = f"{message} (retry {retries}/{row['max_retries']} in {delay:g} s)"
+        return Status.PENDING, "failed", fields, note
+    return Status.FAILED, "failed", fields, f"{message} (gave up after {retries} failures)"
+
+
 def job_status_report(
     *, job_id: int, status: str, message: str, connection_id: int, printer_id: int | None
 ) -> StatusOutcome:
-    """Apply a client's `print_status`; raises ProtocolError for a job it may not report on.
-
-    A report that does not fit the job's state (a repeat, `failed` after `completed`) changes
-    nothing: `job_id` is the idempotency key.
-    """
-    job = PrintJob.objects.filter(pk=job_id).values("printer_id", "status").first()
-    if job is None:
-        raise protocol.ProtocolError(
-            "unknown_job", f"没有这个打印任务 / no print job {job_id}", job_id=job_id
-        )
-    if job["printer_id"] is not None and job["printer_id"] != printer_id:
-        raise protocol.ProtocolError(
-            "wrong_printer",
-            f"打印任务 {job_id} 属于另一台打印机 / job {job_id} belongs to another printer",
-            job_id=job_id,
-        )
-    moved = job_report(
-        job_id=job_id,
-        status=status,
-        message=message,
-        actor=ACTOR_CLIENT,
-        connection_id=connection_id,
+    """Apply one client's `print_status`; raises ProtocolError for a job it may not report on."""
+    [result] = jobs_report(
+        [
+            Report(
+                job_id=job_id,
+                status=status,
+                message=message,
+                connection_id=connection_id,
+                printer_id=printer_id,
+            )
+        ]
     )
-    current = moved[0]["status"] if moved else job["status"]
-    if not moved:
-        logger.info(
-            "job=%s socket=%s event=status_ignored reported=%s status=%s",
-            job_id,
-            connection_id,
-            status,
-            current,
-        )
-    return StatusOutcome(applied=bool(moved), job_status=current)
+    if isinstance(result, protocol.ProtocolError):
+        raise result
+    return result
 
 
 def job_report(
     *, job_id: int, status: str, message: str, actor: str, connection_id: int | None = None
-) -> list[dict[str, Any]]:
-    """Move a job as a print outcome says: received, printing, completed or failed (retried
-    after a backoff until max_retries). Returns the moved rows; none if it did not fit."""
-    report = {"connection_id": connection_id, "actor": actor, "message": message}
-    now = timezone.now()
-    this = PrintJob.objects.filter(pk=job_id)
-    if status == "received":
-        return jobs_move(
-            this.filter(status=Status.SENT),
-            to=Status.SENT,
-            event="received",
-            changes={"received_at": now},
-            **report,
-        )
-    if status == "printing":
-        return jobs_move(
-            this.filter(status__in=PrintJob.WAITING),
-            to=Status.PRINTING,
-            event="printing",
-            # Whoever prints it holds it: if this socket is lost, the job is offered again.
-            changes={"started_at": now, "sent_connection_id": connection_id},
-            **report,
-        )
-    if status == "completed":
-        return jobs_move(
-            this.filter(status__in=(*PrintJob.WAITING, Status.PRINTING)),
-            to=Status.COMPLETED,
-            event="completed",
-            changes={
-                "completed_at": now,
-                "started_at": Coalesce("started_at", Value(now, DateTimeField())),
-                "error_message": None,
-            },
-            **report,
-        )
-    return _job_failed(this, message=message or "打印失败 / print failed", report=report)
+) -> StatusOutcome:
+    """The server's own print outcome for a job (network printers): no printer check."""
+    [result] = jobs_report(
+        [
+            Report(
+                job_id=job_id,
+                status=status,
+                message=message,
+                connection_id=connection_id,
+                actor=actor,
+                check_printer=False,
+            )
+        ]
+    )
+    return result
 
 
-def _job_failed(this: QuerySet, *, message: str, report: dict[str, Any]) -> list[dict[str, Any]]:
-    """Count the failure; offer the job again after a backoff, or give up at max_retries."""
+def jobs_record(
+    *, sent: dict[int, list[tuple[int, int]]], reports: list[Report]
+) -> list[StatusOutcome | protocol.ProtocolError]:
+    """What the dispatcher gathered since its last write: deliveries, then status reports,
+    in one transaction (SQLite then takes its write lock once for all of them)."""
     with transaction.atomic():
-        job = (
-            this.filter(status__in=(*PrintJob.WAITING, Status.PRINTING))
-            .select_for_update()
-            .values("retry_count", "max_retries")
-            .first()
-        )
-        if job is None:
-            return []
-        retries = job["retry_count"] + 1
-        changes = {"retry_count": retries, "error_message": message, "sent_connection": None}
-        if retries < job["max_retries"]:
-            delay = retry_backoff(retries)
-            changes["not_before"] = timezone.now() + timedelta(seconds=delay)
-            to = Status.PENDING
-            note = f"{message} (retry {retries}/{job['max_retries']} in {delay:g} s)"
-        else:
-            to = Status.FAILED
-            note = f"{message} (gave up after {retries} failures)"
-        return jobs_move(
-            this,
-            to=to,
-            event="failed",
-            changes=changes,
-            connection_id=report["connection_id"],
-            actor=report["actor"],
-            message=note,
-        )
+        if sent:
+            jobs_mark_sent(sent=sent)
+        return jobs_report(reports) if reports else []
 
 
 # The per-process dispatcher
@@ -606,6 +771,8 @@ class PrinterSocket:
         self.last_ping = 0.0
         self.heard_since_beat = True
         self.open = True
+        # Sequence number of this socket's latest print_status (see Dispatcher.report).
+        self.last_report = 0
 
     def heard(self) -> None:
         self.last_heard = time.monotonic()
@@ -638,6 +805,13 @@ class Dispatcher:
         # Reserved and open sockets, in total and by client address (connection limits).
         self.connected = 0
         self.by_address: Counter[str] = Counter()
+        # Jobs that left the local sockets' books, with their last attempt: a bell that
+        # arrives after the sweep delivered and finished a job must not deliver it again.
+        self.finished: dict[int, tuple[int, float]] = {}
+        # Sockets that have been sent jobs not yet known to be finished (see sweep).
+        self.holders: set[PrinterSocket] = set()
+        self.groups_joined_at = time.monotonic()
+        self.printers_checked_at = timezone.now()
         self.server_id: int | None = None
         self.channel: str | None = None
         self.wake = asyncio.Event()
@@ -646,6 +820,13 @@ class Dispatcher:
         self.started_at = timezone.now()
         self.stopping = False
         self.outages = Outages()
+        # Written behind, in batches: one transaction per batch (see _record_forever).
+        self.pending_sent: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        self.pending_reports: list[tuple[Report, PrinterSocket]] = []
+        self.record_wanted = asyncio.Event()
+        self.reports_queued = 0
+        self.reports_recorded = 0
+        self.recorded = asyncio.Event()
         # Sockets closed while the database was away: their rows are closed later.
         self.unrecorded_closes: dict[int, int | None] = {}
         self.network: NetworkPrinting | None = None
@@ -667,6 +848,7 @@ class Dispatcher:
             self.loop.create_task(self._sweep_forever(), name="print-sweep"),
             self.loop.create_task(self._tick_forever(), name="print-heartbeat"),
             self.loop.create_task(self.network.run(), name="print-network"),
+            self.loop.create_task(self._record_forever(), name="print-record"),
         ]
         logger.info("server=%s event=dispatcher_started layer=%s", self.server_id, layer_name)
 
@@ -677,6 +859,8 @@ class Dispatcher:
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
+        with contextlib.suppress(Exception):
+            await self._record()
         if self.network is not None:
             await self.network.stop()
         for sock in self.sockets.values():
@@ -880,21 +1064,104 @@ class Dispatcher:
         sent: dict[int, list[tuple[int, int]]] = defaultdict(list)
         for job in jobs:
             job_id, attempt = job["id"], job["attempt"]
+            if self.finished.get(job_id, (0, 0.0))[0] >= attempt:
+                continue
             first = None
             for sock in self.targets(job["printer_id"]):
                 if not sock.open or sock.sent.get(job_id, 0) >= attempt:
                     continue
                 sock.sent[job_id] = attempt
+                self.holders.add(sock)
                 await sock.send(job["frame"])
                 first = first or sock
             if first is not None:
                 sent[first.connection_id].append((job_id, attempt))
+        for connection_id, pairs in sent.items():
+            self.pending_sent[connection_id].extend(pairs)
         if sent:
+            self.record_wanted.set()
+
+    # Writing behind: deliveries and status reports gather while the previous batch is being
+    # written, then go to the database together. Under load a batch holds many jobs, so the
+    # database sees a few transactions a second instead of several per job.
+
+    def report(self, sock: PrinterSocket, status: protocol.PrintStatus) -> None:
+        """A client's `print_status`, recorded with the next batch. The socket does not wait:
+        an error (unknown job, another printer's job) is sent to it once the batch is in."""
+        report = Report(
+            job_id=status.job_id,
+            status=status.status,
+            message=status.message,
+            connection_id=sock.connection_id,
+            printer_id=sock.printer_id,
+        )
+        self.pending_reports.append((report, sock))
+        self.reports_queued += 1
+        sock.last_report = self.reports_queued
+        self.record_wanted.set()
+
+    async def reports_settled(self, sock: PrinterSocket) -> None:
+        """Waits until the socket's reports so far are recorded (or refused), so that a pong
+        tells a client that everything it said before its ping has been handled."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(10):
+                while self.reports_recorded < sock.last_report and not self.stopping:
+                    await self.recorded.wait()
+
+    async def _record_forever(self) -> None:
+        while not self.stopping:
+            await self.record_wanted.wait()
+            self.record_wanted.clear()
             try:
-                await db(jobs_mark_sent)(sent=sent)
+                await self._record()
+                self.outages.ok("database")
+            except asyncio.CancelledError:
+                raise
+            except DatabaseError as exc:
+                self.outages.failed("database", exc)
+                await asyncio.sleep(0.5)
             except Exception:
-                # The frames went out; the sweep will offer the jobs again and clients dedupe.
-                logger.exception("could not mark bell-delivered jobs as sent")
+                logger.exception("recording deliveries and reports failed")
+
+    async def _record(self) -> None:
+        sent, self.pending_sent = self.pending_sent, defaultdict(list)
+        batch, self.pending_reports = self.pending_reports, []
+        upto = self.reports_queued
+        try:
+            await self._record_batch(sent, batch)
+        finally:
+            self.reports_recorded = upto
+            self.recorded.set()
+            self.recorded = asyncio.Event()
+
+    async def _record_batch(
+        self, sent: dict[int, list[tuple[int, int]]], batch: list[tuple[Report, PrinterSocket]]
+    ) -> None:
+        if not sent and not batch:
+            return
+        try:
+            results = await db(jobs_record)(sent=dict(sent), reports=[r for r, _ in batch])
+        except DatabaseError:
+            # Unrecorded deliveries are offered again by the sweep (clients dedupe); a client
+            # whose report was not recorded hears so, and the job is offered again anyway.
+            for report, sock in batch:
+                error = protocol.error(
+                    code="server_unavailable",
+                    message="服务器暂时无法记录，请稍后重试 / the server cannot record this now, "
+                    "try again shortly",
+                    job_id=report.job_id,
+                )
+                await sock.send(protocol.dumps(error))
+            raise
+        for (report, sock), result in zip(batch, results, strict=True):
+            if isinstance(result, protocol.ProtocolError):
+                logger.info(
+                    "connection=%s event=bad_report code=%s job=%s",
+                    sock.connection_id,
+                    result.code,
+                    report.job_id,
+                )
+                await sock.send(protocol.dumps(result.as_message()))
 
     # Catch-up
 
@@ -951,36 +1218,41 @@ class Dispatcher:
                     continue
                 frame = frame or job_frame(job, attempt=attempt)
                 sock.sent[job_id] = attempt
+                self.holders.add(sock)
                 await sock.send(frame)
 
     async def _settle_finished(self, waiting: set[int]) -> None:
         """Forget jobs no longer waiting; send `cancel_job` for the cancelled ones."""
-        finished = {
-            job_id
-            for sock in self.sockets.values()
-            for job_id in sock.sent
-            if job_id not in waiting
-        }
+        holders = [sock for sock in self.holders if sock.open]
+        self.holders = set(holders)
+        finished = {job_id for sock in holders for job_id in sock.sent if job_id not in waiting}
         if not finished:
             return
         statuses = await db(jobs_statuses)(job_ids=finished)
-        for sock in list(self.sockets.values()):
+        now = time.monotonic()
+        for sock in holders:
             for job_id in [job_id for job_id in sock.sent if job_id in finished]:
-                del sock.sent[job_id]
+                attempt = sock.sent.pop(job_id)
+                self.finished[job_id] = (max(attempt, self.finished.get(job_id, (0,))[0]), now)
                 if statuses.get(job_id) == Status.CANCELLED:
                     await sock.send(protocol.dumps(protocol.cancel_job(job_id=job_id)))
                     logger.info("job=%s socket=%s event=cancel_sent", job_id, sock.connection_id)
+            if not sock.sent:
+                self.holders.discard(sock)
 
     # Heartbeats
 
-    async def check_printers(self, printer_ids: list[int]) -> None:
-        """Close local sockets of printers that were disabled or got a new token."""
+    async def check_printers(self, printer_ids: list[int], changed_since=None) -> None:
+        """Close local sockets of printers that were disabled or got a new token (or were
+        deleted); with `changed_since`, only printers changed since then are looked at."""
         from printing import services
 
         local = [pk for pk in printer_ids if pk in self.by_printer]
         if not local:
             return
-        current = await db(services.printers_access)(printer_ids=local)
+        current = await db(services.printers_access)(printer_ids=local, changed_since=changed_since)
+        if changed_since is not None:
+            local = list(current)
         for printer_id in local:
             active, token = current.get(printer_id, (False, None))
             for sock in list(self.by_printer.get(printer_id, ())):
@@ -1023,21 +1295,32 @@ class Dispatcher:
     async def _beat(self) -> None:
         from printing import services
 
+        forget_before = time.monotonic() - 600
+        for job_id in [j for j, (_, at) in self.finished.items() if at < forget_before]:
+            del self.finished[job_id]
         await self._check_layer()
         for connection_id, code in list(self.unrecorded_closes.items()):
             await db(services.printer_connection_close)(connection_id=connection_id, code=code)
             del self.unrecorded_closes[connection_id]
-        heard = [sock.connection_id for sock in self.sockets.values() if sock.heard_since_beat]
+        heard, quiet = [], []
         for sock in self.sockets.values():
+            (heard if sock.heard_since_beat else quiet).append(sock.connection_id)
             sock.heard_since_beat = False
         await db(services.server_process_heartbeat)(
-            server_id=self.server_id, heard_connection_ids=heard
+            server_id=self.server_id, heard_connection_ids=heard, quiet_connection_ids=quiet
         )
         if await db(services.server_processes_reap)():
             self.wake.set()
-        await self.check_printers(list(self.by_printer))
-        for group in self._groups():
-            await self._join(group)
+        # Printers changed since the last look (with a margin for commits that land late);
+        # a bell asks for the same check at once when staff change a printer.
+        checked, self.printers_checked_at = self.printers_checked_at, timezone.now()
+        await self.check_printers(
+            list(self.by_printer), changed_since=checked - timedelta(seconds=30)
+        )
+        if time.monotonic() - self.groups_joined_at > GROUPS_REJOIN_INTERVAL:
+            self.groups_joined_at = time.monotonic()
+            for group in self._groups():
+                await self._join(group)
 
 
 class NetworkPrinting:
@@ -1059,8 +1342,10 @@ class NetworkPrinting:
 
         last_probe = 0.0
         while True:
+            # A job for a network printer rings NETWORK_GROUP, so polling is only the
+            # fallback (a confirmation in another process on the in-memory layer).
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(settings.PRINT_POLL_INTERVAL):
+                async with asyncio.timeout(max(settings.PRINT_POLL_INTERVAL, 2.0)):
                     await self.wake.wait()
             self.wake.clear()
             try:

@@ -270,7 +270,9 @@ def printer_token_issue(*, printer: PrinterConfig) -> str:
     token = access.token_new()
     with transaction.atomic():
         PrinterConfig.objects.filter(pk=printer.pk).update(
-            token_hash=access.token_hash(token), token_issued_at=timezone.now()
+            token_hash=access.token_hash(token),
+            token_issued_at=timezone.now(),
+            updated_at=timezone.now(),
         )
         transaction.on_commit(partial(delivery.printers_check, [printer.pk]), robust=True)
     logger.info("printer=%s event=token_issued", printer.pk)
@@ -280,9 +282,17 @@ def printer_token_issue(*, printer: PrinterConfig) -> str:
 def printer_set_active(*, printer: PrinterConfig, active: bool) -> None:
     """Enable or disable a printer; a disabled printer's sockets are closed."""
     with transaction.atomic():
-        PrinterConfig.objects.filter(pk=printer.pk).update(is_active=active)
+        PrinterConfig.objects.filter(pk=printer.pk).update(
+            is_active=active, updated_at=timezone.now()
+        )
         transaction.on_commit(partial(delivery.printers_check, [printer.pk]), robust=True)
     logger.info("printer=%s event=%s", printer.pk, "enabled" if active else "disabled")
+
+
+def printer_deleted(*, printer_id: int) -> None:
+    """A deleted printer's sockets are closed once the deletion commits; the heartbeat only
+    looks at printers that still exist."""
+    transaction.on_commit(partial(delivery.printers_check, [printer_id]), robust=True)
 
 
 def printer_by_token(*, token: str) -> PrinterConfig | None:
@@ -307,13 +317,21 @@ def printer_by_ticket(*, ticket: str) -> PrinterConfig | None:
     return PrinterConfig.objects.filter(pk=data.get("printer")).first()
 
 
-def printers_access(*, printer_ids: list[int]) -> dict[int, tuple[bool, str | None]]:
-    """{printer id: (is_active, token_hash)} for re-checking the sockets bound to them."""
+def printers_access(
+    *, printer_ids: list[int], changed_since=None
+) -> dict[int, tuple[bool, str | None]]:
+    """{printer id: (is_active, token_hash)} for re-checking the sockets bound to them: these
+    printers, or (with `changed_since`) those of them changed since then."""
+    printers = PrinterConfig.objects.all()
+    if changed_since is not None:
+        printers = printers.filter(updated_at__gte=changed_since)
+    elif len(printer_ids) <= 100:
+        printers = printers.filter(pk__in=printer_ids)
+    wanted = set(printer_ids)
     return {
         pk: (active, token)
-        for pk, active, token in PrinterConfig.objects.filter(pk__in=printer_ids).values_list(
-            "pk", "is_active", "token_hash"
-        )
+        for pk, active, token in printers.values_list("pk", "is_active", "token_hash")
+        if pk in wanted
     }
 
 
@@ -489,11 +507,22 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def server_process_heartbeat(*, server_id: int, heard_connection_ids: list[int]) -> None:
+def server_process_heartbeat(
+    *, server_id: int, heard_connection_ids: list[int], quiet_connection_ids: list[int]
+) -> None:
+    """This process is alive, and so are the sockets heard from since the last beat: named
+    by the few that were not (almost every socket answers its pings), not by a list of
+    thousands."""
     now = timezone.now()
     ServerProcess.objects.filter(pk=server_id).update(last_seen=now)
-    if heard_connection_ids:
-        PrinterConnection.objects.filter(pk__in=heard_connection_ids).update(last_seen=now)
+    if not heard_connection_ids:
+        return
+    connections = PrinterConnection.objects.filter(server_id=server_id, closed_at=None)
+    if len(quiet_connection_ids) < len(heard_connection_ids):
+        connections = connections.exclude(pk__in=quiet_connection_ids)
+    else:
+        connections = connections.filter(pk__in=heard_connection_ids)
+    connections.update(last_seen=now)
 
 
 def server_process_stop(*, server_id: int, reason: str = "stopped") -> int:

@@ -8,16 +8,35 @@ from django.core.asgi import get_asgi_application
 
 django_application = get_asgi_application()
 
+from asgiref.sync import ThreadSensitiveContext  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
+from printing.delivery import orm_executor  # noqa: E402
 from printing.routing import websocket_urlpatterns  # noqa: E402
+
+
+class OneDatabaseThread:
+    """On SQLite, each request's database work runs on the one thread the print
+    dispatcher uses (see printing.delivery.orm_executor): writers in one process then queue
+    in order instead of sleep-polling SQLite's lock. Other databases pass through."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        executor = orm_executor()
+        if executor is None:
+            return await self.app(scope, receive, send)
+        async with ThreadSensitiveContext(executor=executor):
+            return await self.app(scope, receive, send)
+
 
 application = ProtocolTypeRouter(
     {
         # The admin's CSS and scripts come from the app directories, so one process serves a
         # complete shop without a separate web server or a collectstatic step.
-        "http": ASGIStaticFilesHandler(django_application),
+        "http": ASGIStaticFilesHandler(OneDatabaseThread(django_application)),
         "websocket": URLRouter(websocket_urlpatterns),
     }
 )

@@ -97,11 +97,23 @@ def _database() -> dict:
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
         }
+        # All of a server process's database work runs on one thread (shop/asgi.py), so its
+        # connection can stay open.
+        config["CONN_MAX_AGE"] = None
     elif config["ENGINE"] == "django.db.backends.postgresql":
-        config["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0)
-        config["CONN_HEALTH_CHECKS"] = True
+        # Under ASGI every request runs on a thread of its own, so a connection kept per
+        # thread is a new connection per request; a pool hands them back and forth.
+        config["CONN_MAX_AGE"] = 0
+        config.setdefault("OPTIONS", {})["pool"] = {
+            "min_size": env_int("DATABASE_POOL_MIN", 2, minimum=0),
+            "max_size": env_int("DATABASE_POOL_MAX", 20, minimum=1),
+            # With more connections than threads using them, a request only waits for one
+            # when PostgreSQL is unreachable: answer 503 (e.g. /healthz) soon, not after a
+            # load balancer's own timeout.
+            "timeout": 5,
+        }
         # A database that is down should fail fast and clearly, not hang a request.
-        config.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+        config["OPTIONS"]["connect_timeout"] = 5
     return config
 
 
@@ -191,9 +203,12 @@ PRINT_WS_PORT = env_int("PRINT_WS_PORT", 8765, minimum=0)
 # How often the server looks in the database for jobs the channel layer did not ring for
 # (a confirmation in another process on the in-memory layer, a dropped message).
 PRINT_POLL_INTERVAL = env_float("PRINT_POLL_INTERVAL", 0.5, minimum=0.05)
-# A client quiet for this long gets a JSON "ping"; WebSocket-level pings (answered by every
-# client library and browser) drop a client that stays silent PRINT_PING_TIMEOUT after that.
-PRINT_PING_INTERVAL = env_float("PRINT_PING_INTERVAL", 20.0, minimum=1.0)
+# A client quiet for this long gets a JSON "ping". One still quiet 10 s later (at most
+# twice this interval) gets a WebSocket-level ping (answered by every client library and
+# browser), and is dropped if it does not answer that within PRINT_PING_TIMEOUT. A client
+# that answers JSON pings never needs the second kind: with thousands of sockets, every
+# ping costs.
+PRINT_PING_INTERVAL = env_float("PRINT_PING_INTERVAL", 30.0, minimum=1.0)
 PRINT_PING_TIMEOUT = env_float("PRINT_PING_TIMEOUT", 30.0, minimum=1.0)
 # A server process that has not written its heartbeat for this long is presumed dead: its
 # sockets are closed in the database and the jobs they held are offered again.
@@ -227,7 +242,7 @@ PRINT_FAILOVER_AFTER = env_float("PRINT_FAILOVER_AFTER", 20.0, minimum=0.0)
 # (WebSocket pongs count: a quiet client is pinged every PRINT_PING_INTERVAL).
 PRINT_ONLINE_TIMEOUT = env_float(
     "PRINT_ONLINE_TIMEOUT",
-    PRINT_PING_INTERVAL + PRINT_PING_TIMEOUT + PRINT_HEARTBEAT_INTERVAL,
+    2 * PRINT_PING_INTERVAL + PRINT_PING_TIMEOUT + PRINT_HEARTBEAT_INTERVAL,
     minimum=1.0,
 )
 # Keys for server-to-server calls of the JSON API (Authorization: Bearer KEY).

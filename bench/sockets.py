@@ -1,0 +1,74 @@
+"""Idle printer sockets on one server process: memory per socket and CPU at rest.
+
+    python bench/sockets.py --sockets 1000
+    python bench/sockets.py --sockets 5000 --rest 30
+
+Every socket is authenticated with its own printer's token and bound to that printer, then
+left alone; the server keeps its heartbeats (pings, the heartbeat row, sweeps) going.
+"""
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.harness import (
+    Backend,
+    Sockets,
+    cpu_seconds,
+    make_printers,
+    report,
+    rss_kib,
+    start_print_server,
+)
+from bench.latency import wait_registered
+
+
+async def run(args) -> dict:
+    backend = Backend.create(args.backend)
+    server = None
+    try:
+        printers = make_printers(args.sockets)
+        server, _, ws = start_print_server(backend)
+        await asyncio.sleep(2)  # the dispatcher started, first heartbeats done
+        before = rss_kib(server.pid)
+        sockets = Sockets(ws, args.sockets, tokens=[token for _, token in printers])
+        await sockets.open()
+        await asyncio.to_thread(wait_registered, args.sockets)
+        await asyncio.sleep(2)
+        after = rss_kib(server.pid)
+        cpu = cpu_seconds(server.pid)
+        await asyncio.sleep(args.rest)
+        cpu_at_rest = (cpu_seconds(server.pid) - cpu) / args.rest * 100
+        alive = sum(not task.done() for task in sockets.tasks)
+        await sockets.close()
+        return report(
+            "sockets",
+            backend=args.backend,
+            sockets=args.sockets,
+            alive=alive,
+            rss_per_socket_kib=(after - before) / args.sockets,
+            rss_total_mib=after / 1024,
+            cpu_at_rest_percent=cpu_at_rest,
+        )
+    finally:
+        if server is not None:
+            server.stop()
+        backend.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--backend", default="sqlite", choices=["sqlite", "redis-pg"])
+    parser.add_argument("--sockets", type=int, default=1000)
+    parser.add_argument("--rest", type=float, default=30.0, help="seconds measured at rest")
+    parser.add_argument("--json", action="store_true")
+    asyncio.run(run(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,192 @@
+"""Sustained end to end: orders confirmed as fast as the confirming side can, each printed by
+one agent-like printer socket that reports `completed`; jobs completed per second over the
+run, then a check that nothing was lost and nothing delivered twice.
+
+    python bench/throughput.py --seconds 30
+    python bench/throughput.py --seconds 30 --backend redis-pg
+
+The confirming side (`--via`): `http` (default) is staff pressing confirm on the order
+board, several at once, through the server's back-office endpoint, orders having been
+placed beforehand; `orm` confirms from this process, as an integration importing orders
+would, `--batch` orders per transaction.
+"""
+
+import argparse
+import asyncio
+import multiprocessing
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.harness import (
+    Backend,
+    Sockets,
+    StaffSession,
+    cpu_seconds,
+    make_printers,
+    report,
+    start_print_server,
+)
+
+MENU = [
+    {
+        "name": "珍珠奶茶",
+        "size": "大杯",
+        "temperature": "正常冰",
+        "sugar": "正常糖",
+        "quantity": 1,
+        "unit_price": "25.00",
+    }
+]
+
+
+def confirm_process(seconds: float, batch: int, results) -> None:
+    """A confirming process of its own (one Python process would be held back by its GIL)."""
+    import django
+
+    django.setup()
+    from django.db import connection, transaction
+
+    from orders.services import order_create
+
+    confirmed, deadline = [], time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with transaction.atomic():
+            confirmed += [order_create(items=MENU, confirm=True).pk for _ in range(batch)]
+    connection.close()
+    results.put(confirmed)
+
+
+def confirm_over_orm(args, stop: threading.Event, confirmed: list[int]) -> None:
+    context = multiprocessing.get_context("spawn")
+    results = context.Queue()
+    workers = [
+        context.Process(target=confirm_process, args=(args.seconds, args.batch, results))
+        for _ in range(args.confirmers)
+    ]
+    for worker in workers:
+        worker.start()
+    for _ in workers:
+        confirmed.extend(results.get())
+    for worker in workers:
+        worker.join()
+
+
+def place_orders(count: int) -> list[int]:
+    """Pending orders, placed in bulk beforehand (placing is not what is measured)."""
+    from decimal import Decimal
+
+    from orders.models import Order, OrderItem
+
+    orders = Order.objects.bulk_create(
+        [Order(total_amount=Decimal("25.00")) for _ in range(count)], batch_size=500
+    )
+    item = {k: v for k, v in MENU[0].items() if k != "unit_price"}
+    OrderItem.objects.bulk_create(
+        [OrderItem(order=o, unit_price=Decimal("25.00"), **item) for o in orders], batch_size=500
+    )
+    return [order.pk for order in orders]
+
+
+def confirm_over_http(
+    staff: StaffSession, stop: threading.Event, queue: list[int], confirmed: list[int]
+):
+    while not stop.is_set():
+        try:
+            order_id = queue.pop()
+        except IndexError:
+            return
+        staff.post(f"/backoffice/orders/{order_id}/confirm")
+        confirmed.append(order_id)
+
+
+async def run(args) -> dict:
+    backend = Backend.create(args.backend)
+    from printing.models import PrinterConfig, PrintJob
+
+    server = None
+    try:
+        [(name, token)] = make_printers(1)
+        PrinterConfig.objects.filter(name=name).update(auto_print_orders=True)
+        placed = place_orders(int(args.seconds * args.max_rate)) if args.via == "http" else []
+        server, http, ws = start_print_server(backend)
+        client = Sockets(ws, 1, tokens=[token], ack=True)
+        await client.open()
+
+        stop, confirmed = threading.Event(), []
+        if args.via == "http":
+            # Logged in before the clock starts: a login hashes a password on purpose slowly.
+            sessions = [StaffSession(http) for _ in range(args.confirmers)]
+            threads = [
+                threading.Thread(target=confirm_over_http, args=(staff, stop, placed, confirmed))
+                for staff in sessions
+            ]
+        else:
+            threads = [threading.Thread(target=confirm_over_orm, args=(args, stop, confirmed))]
+        started = datetime.now(UTC)
+        cpu_before = cpu_seconds(server.pid)
+        for thread in threads:
+            thread.start()
+        await asyncio.sleep(args.seconds)
+        stop.set()
+        for thread in threads:
+            await asyncio.to_thread(thread.join)
+        window_end = datetime.now(UTC)
+        server_cpu = cpu_seconds(server.pid) - cpu_before
+
+        # Drain: every confirmed order's receipt must come out.
+        deadline = time.monotonic() + args.drain
+        jobs = PrintJob.objects.filter(order_id__in=confirmed)
+        while jobs.exclude(status="completed").exists() and time.monotonic() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.2)
+        completed_in_window = jobs.filter(
+            completed_at__gte=started, completed_at__lte=window_end
+        ).count()
+        job_ids = set(jobs.values_list("pk", flat=True))
+        received = set(client.arrivals)
+        await client.close()
+        return report(
+            "throughput",
+            backend=args.backend,
+            via=args.via if args.via == "http" else f"orm-batch{args.batch}",
+            seconds=args.seconds,
+            confirmed=len(confirmed),
+            jobs_per_second=completed_in_window / args.seconds,
+            server_cpu_ms_per_job=server_cpu * 1000 / max(completed_in_window, 1),
+            server_cpu_percent=server_cpu / args.seconds * 100,
+            lost=len(job_ids - received) + jobs.exclude(status="completed").count(),
+            duplicates=client.duplicates,
+        )
+    finally:
+        if server is not None:
+            server.stop()
+        backend.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--backend", default="sqlite", choices=["sqlite", "redis-pg"])
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--via", default="http", choices=["http", "orm"])
+    parser.add_argument(
+        "--confirmers", type=int, default=4, help="threads (http) or processes (orm) confirming"
+    )
+    parser.add_argument(
+        "--batch", type=int, default=1, help="orders confirmed per transaction (orm)"
+    )
+    parser.add_argument(
+        "--max-rate", type=float, default=1000, help="orders placed per second of the run (http)"
+    )
+    parser.add_argument("--drain", type=float, default=120, help="seconds allowed to finish")
+    parser.add_argument("--json", action="store_true")
+    asyncio.run(run(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()

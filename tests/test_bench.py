@@ -1,0 +1,101 @@
+"""The benchmarks, run once at a tiny size so they never rot (make bench runs them for real).
+
+They measure; these tests only check that every benchmark still runs against a real server,
+that every job it sent was delivered exactly once, and that `make bench`'s table is written
+where docs/performance.md expects it. No figure is asserted: timings belong to make bench.
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.services import require_postgres, require_redis
+
+
+def bench(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    done = subprocess.run(
+        [sys.executable, *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={k: v for k, v in os.environ.items() if not k.startswith("DJANGO_SETTINGS")},
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done
+
+
+def tables(markdown: str) -> dict[str, list[dict[str, str]]]:
+    """Every `### title` table of the block as a list of rows keyed by column."""
+    found: dict[str, list[dict[str, str]]] = {}
+    for section in markdown.split("### ")[1:]:
+        title, *lines = section.splitlines()
+        rows = [
+            [cell.strip() for cell in line.strip().strip("|").split("|")]
+            for line in lines
+            if line.startswith("|")
+        ]
+        header, _rule, *body = rows
+        found[title] = [dict(zip(header, row, strict=True)) for row in body]
+    return found
+
+
+def check_tables(markdown: str, backend: str) -> None:
+    latency, throughput, idle = tables(markdown).values()
+    modes = {(row["Mode"], row["Backend"]) for row in latency}
+    assert {("broadcast", backend), ("addressed", backend), ("cross-process", backend)} <= modes
+    for row in latency:
+        assert int(row["Jobs"]) == (2 if row["Mode"] == "cross-process" else 3)
+        assert float(row["p50 ms"]) <= float(row["p99 ms"]) <= float(row["max ms"])
+    for row in throughput:
+        assert float(row["Jobs/s completed"]) > 0
+        assert (row["Lost"], row["Duplicates"]) == ("0", "0")
+    for row in idle:
+        assert row["Alive"] == row["Sockets"] == "5"
+        assert float(row["RSS KiB/socket"]) >= 0
+
+
+def test_make_bench_writes_its_tables_into_the_performance_page_and_keeps_the_prose(tmp_path):
+    page = tmp_path / "performance.md"
+    page.write_text(
+        "# Performance\n\nWritten by hand.\n\n<!-- bench:begin -->\nold\n<!-- bench:end -->\n"
+        "\n## What the profiles showed\n\nAlso by hand.\n"
+    )
+
+    bench("bench/run_all.py", "--quick", "--backends", "sqlite", "--output", str(page))
+
+    text = page.read_text()
+    assert text.startswith("# Performance\n\nWritten by hand.\n")
+    assert text.endswith("## What the profiles showed\n\nAlso by hand.\n")
+    assert "old" not in text
+    block = text.split("<!-- bench:begin -->")[1].split("<!-- bench:end -->")[0]
+    assert re.search(r"Measured \d{4}-\d\d-\d\d .* \(quick sizes\) on \d+ cores", block)
+    check_tables(block, "SQLite + in-memory")
+
+
+def test_each_benchmark_prints_its_figures_for_a_person_and_as_json():
+    plain = bench("bench/floor.py", "latency", "--sockets", "2", "--jobs", "2").stdout
+    assert re.fullmatch(
+        r"floor\.latency\.broadcast sockets=2 jobs=2 p50=[\d.]+ p99=[\d.]+ max=[\d.]+\n", plain
+    )
+    line = bench("bench/latency.py", "--mode", "addressed", "--sockets", "2", "--jobs", "2",
+                 "--json").stdout  # fmt: skip
+    result = json.loads(line)
+    assert result["bench"] == "latency.addressed"
+    assert (result["sockets"], result["jobs"], result["duplicates"]) == (2, 2, 0)
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_make_bench_runs_on_postgres_and_redis():
+    require_postgres()
+    require_redis()
+
+    block = bench("bench/run_all.py", "--quick", "--backends", "redis-pg", "--output", "-").stdout
+
+    check_tables(block, "PostgreSQL + Redis")
