@@ -28,10 +28,13 @@ from bench.latency import wait_registered
 
 async def run(args) -> dict:
     backend = Backend.create(args.backend)
+    from django.conf import settings
+
     server = None
     try:
         printers = make_printers(args.sockets)
-        server, _, ws = start_print_server(backend)
+        env = {"PRINT_PING_INTERVAL": str(args.ping_interval)} if args.ping_interval else {}
+        server, _, ws = start_print_server(backend, **env)
         await asyncio.sleep(2)  # the dispatcher started, first heartbeats done
         before = rss_kib(server.pid)
         sockets = Sockets(ws, args.sockets, tokens=[token for _, token in printers])
@@ -48,6 +51,7 @@ async def run(args) -> dict:
             "sockets",
             backend=args.backend,
             sockets=args.sockets,
+            ping_interval=args.ping_interval or settings.PRINT_PING_INTERVAL,
             alive=alive,
             rss_per_socket_kib=(after - before) / args.sockets,
             rss_total_mib=after / 1024,
@@ -66,6 +70,9 @@ def main() -> None:
     parser.add_argument("--backend", default="sqlite", choices=["sqlite", "redis-pg"])
     parser.add_argument("--sockets", type=int, default=1000)
     parser.add_argument("--rest", type=float, default=30.0, help="seconds measured at rest")
+    parser.add_argument(
+        "--ping-interval", type=float, help="PRINT_PING_INTERVAL for the server (default: its own)"
+    )
     parser.add_argument("--json", action="store_true")
     asyncio.run(run(parser.parse_args()))
 

@@ -42,10 +42,7 @@ class OrderAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Confirm selected orders (print receipts)"))
     def confirm_orders(self, request, queryset):
-        confirmed = 0
-        for pk in queryset.filter(status=Order.Status.PENDING).values_list("pk", flat=True):
-            services.order_confirm(order_id=pk)
-            confirmed += 1
+        confirmed = len(services.orders_confirm(order_ids=queryset.values_list("pk", flat=True)))
         self.message_user(
             request,
             ngettext("%d order confirmed.", "%d orders confirmed.", confirmed) % confirmed,

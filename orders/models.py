@@ -41,7 +41,7 @@ class Order(models.Model):
             self.confirmed_at = timezone.now()
         # The post_save receiver writes the print jobs; wrapping the save makes the order and
         # its jobs one transaction on every path, a shell's order.save() included.
-        with transaction.atomic(using=kwargs.get("using")):
+        with transaction.atomic(using=kwargs.get("using"), savepoint=False):
             super().save(*args, **kwargs)
 
 

@@ -262,6 +262,10 @@ def jobs_move(
 
     Sweeps pass skip_locked: a row another process is moving is that process's to move.
     """
+    if skip_locked and not jobs.exists():
+        # The sweeps' usual answer, found without a write transaction (on SQLite, BEGIN
+        # IMMEDIATE takes the database's one write lock).
+        return []
     now = timezone.now()
     with transaction.atomic():
         rows = list(
@@ -1006,7 +1010,7 @@ class Dispatcher:
 
     async def _check_layer(self) -> None:
         """Publish into the void: fails while Redis is away, so the outage gets logged."""
-        if self.layer is None:
+        if self.layer is None or isinstance(self.layer, InMemoryChannelLayer):
             return
         try:
             await self.layer.group_send("print.health", {"type": "print.health"})
@@ -1264,15 +1268,25 @@ class Dispatcher:
     async def _tick_forever(self) -> None:
         from printing import services
 
-        last_beat = 0.0
+        last_beat = last_walk = last_maintain = 0.0
         while not self.stopping:
-            await asyncio.sleep(1)
+            # Each chore as often as its setting needs and no more: with thousands of idle
+            # sockets, these loops are most of the CPU a process uses at rest.
+            walk_every = max(0.25, min(5.0, settings.PRINT_PING_INTERVAL / 4))
+            maintain_every = max(
+                0.25, min(2.0, settings.PRINT_ACK_TIMEOUT / 4, settings.PRINT_FAILOVER_AFTER / 4)
+            )
+            await asyncio.sleep(min(1.0, walk_every, maintain_every))
             now = time.monotonic()
             try:
-                await self._ping_quiet(now)
-                if await db(jobs_maintain)() + await db(services.print_jobs_failover)():
-                    self.wake.set()
-                self.outages.ok("database")
+                if now - last_walk >= walk_every:
+                    last_walk = now
+                    await self._ping_quiet(now)
+                if now - last_maintain >= maintain_every:
+                    last_maintain = now
+                    if await db(jobs_maintain)() + await db(services.print_jobs_failover)():
+                        self.wake.set()
+                    self.outages.ok("database")
                 if now - last_beat >= settings.PRINT_HEARTBEAT_INTERVAL:
                     last_beat = now
                     await self._beat()

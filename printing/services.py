@@ -6,6 +6,7 @@ Every entry point (the order signal, the admin, the consumer, the dispatcher) ca
 import logging
 import os
 import socket
+from collections.abc import Collection, Iterable
 from datetime import timedelta
 from functools import partial
 
@@ -15,7 +16,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from orders.models import Order
+from orders.models import Order, OrderItem
 from printing import access, delivery, protocol, selectors
 from printing.models import PrinterConfig, PrinterConnection, PrintJob, ServerProcess
 from printing.receipt import Receipt, ReceiptItem, render_receipt, render_test_page, stamp_text
@@ -25,7 +26,7 @@ logger = logging.getLogger("printing.jobs")
 BROADCAST_PAPER_WIDTH = PrinterConfig.PaperWidth.MM80
 
 
-def receipt_for_order(*, order: Order) -> Receipt:
+def receipt_for_order(*, order: Order, items: Iterable[OrderItem] | None = None) -> Receipt:
     return Receipt(
         shop_name=settings.SHOP_NAME,
         order_id=order.pk,
@@ -42,42 +43,60 @@ def receipt_for_order(*, order: Order) -> Receipt:
                 temperature=item.temperature,
                 sugar=item.sugar,
             )
-            for item in order.items.all()
+            for item in (order.items.all() if items is None else items)
         ),
     )
 
 
 def print_jobs_enqueue_for_order(*, order: Order) -> list[PrintJob]:
-    """Write a confirmed order's receipts once, in the caller's transaction; ring on commit.
+    """Write a confirmed order's receipts once, in the caller's transaction; ring on commit."""
+    return print_jobs_enqueue_for_orders(order_ids=[order.pk])
 
-    One job per active printer that prints orders automatically, or one job for every
-    connected printer when there is no such printer.
+
+def print_jobs_enqueue_for_orders(*, order_ids: Collection[int]) -> list[PrintJob]:
+    """Write confirmed orders' receipts once each, in the caller's transaction; ring on commit.
+
+    Per order: one job per active printer that prints orders automatically, or one job for
+    every connected printer when there is no such printer. The same few statements however
+    many orders, so confirming a batch costs little more than confirming one.
     """
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         # Serialises two confirmations of the same order (PostgreSQL; SQLite writes are
-        # serial anyway), so the second one finds the first one's jobs.
-        Order.objects.select_for_update().filter(pk=order.pk).values_list("pk").first()
-        if PrintJob.objects.filter(order=order, job_type=PrintJob.JobType.ORDER).exists():
+        # serial anyway), so the second one finds the first one's jobs. Locked in id order,
+        # so two batches cannot deadlock.
+        orders = list(Order.objects.select_for_update().filter(pk__in=order_ids).order_by("pk"))
+        done = set(
+            PrintJob.objects.filter(
+                order_id__in=[order.pk for order in orders], job_type=PrintJob.JobType.ORDER
+            ).values_list("order_id", flat=True)
+        )
+        orders = [order for order in orders if order.pk not in done]
+        if not orders:
             return []
-        receipt = receipt_for_order(order=order)
+        items: dict[int, list[OrderItem]] = {order.pk: [] for order in orders}
+        for item in OrderItem.objects.filter(order_id__in=list(items)).order_by("pk"):
+            items[item.order_id].append(item)
         printers = list(PrinterConfig.objects.filter(is_active=True, auto_print_orders=True))
-        jobs = [
-            PrintJob(
-                order=order,
-                printer=printer,
-                job_type=PrintJob.JobType.ORDER,
-                print_content=render_receipt(receipt, paper_width=printer.paper_width),
-                copies=printer.print_copies,
-            )
-            for printer in printers
-        ] or [
-            PrintJob(
-                order=order,
-                printer=None,
-                job_type=PrintJob.JobType.ORDER,
-                print_content=render_receipt(receipt, paper_width=BROADCAST_PAPER_WIDTH),
-            )
-        ]
+        jobs = []
+        for order in orders:
+            receipt = receipt_for_order(order=order, items=items[order.pk])
+            jobs += [
+                PrintJob(
+                    order=order,
+                    printer=printer,
+                    job_type=PrintJob.JobType.ORDER,
+                    print_content=render_receipt(receipt, paper_width=printer.paper_width),
+                    copies=printer.print_copies,
+                )
+                for printer in printers
+            ] or [
+                PrintJob(
+                    order=order,
+                    printer=None,
+                    job_type=PrintJob.JobType.ORDER,
+                    print_content=render_receipt(receipt, paper_width=BROADCAST_PAPER_WIDTH),
+                )
+            ]
         PrintJob.objects.bulk_create(jobs)
         delivery.job_events_created(jobs, actor=delivery.ACTOR_SERVER, message="order confirmed")
         transaction.on_commit(partial(delivery.jobs_announce, jobs), robust=True)

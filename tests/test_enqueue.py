@@ -8,7 +8,7 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 
 from orders.models import Order
-from orders.services import order_cancel, order_confirm
+from orders.services import order_cancel, order_confirm, orders_confirm
 from printing.delivery import BROADCAST_GROUP, printer_group
 from printing.models import PrintJob
 
@@ -158,3 +158,55 @@ def test_a_broken_channel_layer_does_not_break_the_confirmation(
         confirmed = order_confirm(order_id=order.pk)
     assert confirmed.status == "confirmed"
     assert PrintJob.objects.get(order=order).status == "pending"
+
+
+def test_confirming_a_batch_prints_each_pending_order_once_and_rings_once(
+    make_printer, make_order, django_capture_on_commit_callbacks
+):
+    kitchen = make_printer("厨房打印机", paper_width=58)
+    cashier = make_printer("收银台打印机")
+    kitchen_bells = listen(printer_group(kitchen.pk))
+    pending = [make_order(note=f"第{i}杯") for i in range(3)]
+    already = make_order(confirm=True)
+    cancelled = make_order()
+    order_cancel(order_id=cancelled.pk)
+    ids = [order.pk for order in (*pending, already, cancelled)]
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        confirmed = orders_confirm(order_ids=ids)
+    again = orders_confirm(order_ids=ids)
+
+    assert confirmed == sorted(order.pk for order in pending)
+    assert again == []
+    assert len(callbacks) == 1
+    [bell] = bells(kitchen_bells)
+    assert len(bell["jobs"]) == 3
+    for order in pending:
+        jobs = {job.printer: job for job in PrintJob.objects.filter(order=order)}
+        assert set(jobs) == {kitchen, cashier}
+        assert jobs[kitchen].print_content.splitlines()[0] == "=" * 32
+        assert "珍珠奶茶" in jobs[kitchen].print_content
+        assert order.note in jobs[cashier].print_content
+        order.refresh_from_db()
+        assert order.status == "confirmed"
+        assert order.confirmed_at is not None
+    assert PrintJob.objects.filter(order=already).count() == 2
+    assert not PrintJob.objects.filter(order=cancelled).exists()
+    assert Order.objects.get(pk=cancelled.pk).status == "cancelled"
+
+
+def test_a_batch_that_rolls_back_confirms_and_prints_nothing(make_printer, make_order):
+    make_printer()
+    orders = [make_order() for _ in range(2)]
+
+    def import_then_crash():
+        with transaction.atomic():
+            orders_confirm(order_ids=[order.pk for order in orders])
+            assert PrintJob.objects.count() == 2
+            raise RuntimeError("the import failed half way")
+
+    with pytest.raises(RuntimeError, match="half way"):
+        import_then_crash()
+
+    assert not PrintJob.objects.exists()
+    assert set(Order.objects.values_list("status", flat=True)) == {"pending"}
