@@ -19,7 +19,10 @@ TRY_AGAIN_LATER = 1013
 
 
 def token_new() -> str:
-    return secrets.token_urlsafe(24)
+    # Never starting with "-": `--token -abc…` on a command line reads as a missing value.
+    while (token := secrets.token_urlsafe(24)).startswith("-"):
+        pass
+    return token
 
 
 def token_hash(token: str) -> str:

@@ -1,4 +1,5 @@
 import ipaddress
+import re
 
 import pytest
 
@@ -32,6 +33,13 @@ def test_tokens_are_random_and_only_their_hash_is_kept():
     assert len(first) >= 32
     assert access.token_hash(first) != first
     assert access.token_hash(first) == access.token_hash(first)
+
+
+def test_a_token_can_be_passed_as_a_command_line_option():
+    # A token starting with "-" made `python -m printing.agent --token -x…` fail (1 in 64).
+    tokens = [access.token_new() for _ in range(2000)]
+    assert not [token for token in tokens if token.startswith("-")]
+    assert all(re.fullmatch(r"[A-Za-z0-9_-]{32}", token) for token in tokens)
 
 
 def test_api_keys_compare_exactly():
