@@ -5,6 +5,7 @@ Benchmarks print numbers; they are not tests. `make bench` runs them all and wri
 table in docs/performance.md; `make test` runs each once at a tiny size so they do not rot.
 """
 
+import argparse
 import asyncio
 import json
 import os
@@ -32,6 +33,17 @@ POSTGRES_ADMIN_URL = os.environ.get(
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/8")
 API_KEY = "bench-" + secrets.token_hex(8)
 STAFF_PASSWORD = "bench-" + secrets.token_hex(8)
+
+
+def arguments(doc: str, *, backend: bool = True) -> argparse.ArgumentParser:
+    """A benchmark's command line: its docstring as --help, --backend and --json."""
+    parser = argparse.ArgumentParser(
+        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    if backend:
+        parser.add_argument("--backend", default="sqlite", choices=["sqlite", "redis-pg"])
+    parser.add_argument("--json", action="store_true", help="one JSON line (for make bench)")
+    return parser
 
 
 def percentile(values: list[float], q: float) -> float:

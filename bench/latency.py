@@ -13,7 +13,6 @@ last intended socket's receipt of `new_order`.
 - cross-process: orders confirmed by the ORM in this (another) process, as from a shell.
 """
 
-import argparse
 import asyncio
 import random
 import sys
@@ -28,6 +27,7 @@ from bench.harness import (
     Sockets,
     StaffSession,
     api_job,
+    arguments,
     make_printers,
     report,
     start_print_server,
@@ -148,17 +148,13 @@ async def run(args) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--backend", default="sqlite", choices=["sqlite", "redis-pg"])
+    parser = arguments(__doc__)
     parser.add_argument(
         "--mode", default="broadcast", choices=["broadcast", "addressed", "cross-process"]
     )
     parser.add_argument("--sockets", type=int, default=100)
     parser.add_argument("--jobs", type=int, default=100)
     parser.add_argument("--interval", type=float, default=0.1, help="seconds between jobs")
-    parser.add_argument("--json", action="store_true", help="one JSON line (for make bench)")
     asyncio.run(run(parser.parse_args()))
 
 

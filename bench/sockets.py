@@ -7,7 +7,6 @@ Every socket is authenticated with its own printer's token and bound to that pri
 left alone; the server keeps its heartbeats (pings, the heartbeat row, sweeps) going.
 """
 
-import argparse
 import asyncio
 import sys
 from pathlib import Path
@@ -17,6 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.harness import (
     Backend,
     Sockets,
+    arguments,
     cpu_seconds,
     make_printers,
     report,
@@ -64,16 +64,12 @@ async def run(args) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--backend", default="sqlite", choices=["sqlite", "redis-pg"])
+    parser = arguments(__doc__)
     parser.add_argument("--sockets", type=int, default=1000)
     parser.add_argument("--rest", type=float, default=30.0, help="seconds measured at rest")
     parser.add_argument(
         "--ping-interval", type=float, help="PRINT_PING_INTERVAL for the server (default: its own)"
     )
-    parser.add_argument("--json", action="store_true")
     asyncio.run(run(parser.parse_args()))
 
 

@@ -13,7 +13,6 @@ order per transaction through Order.save and its post_save signal, `--batch N` N
 per transaction through orders_confirm (one UPDATE; the jobs written in bulk).
 """
 
-import argparse
 import asyncio
 import multiprocessing
 import sys
@@ -28,6 +27,7 @@ from bench.harness import (
     Backend,
     Sockets,
     StaffSession,
+    arguments,
     cpu_seconds,
     make_printers,
     report,
@@ -178,10 +178,7 @@ async def run(args) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--backend", default="sqlite", choices=["sqlite", "redis-pg"])
+    parser = arguments(__doc__)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--via", default="http", choices=["http", "orm"])
     parser.add_argument(
@@ -197,7 +194,6 @@ def main() -> None:
         help="orders placed beforehand, per second run",
     )
     parser.add_argument("--drain", type=float, default=120, help="seconds allowed to finish")
-    parser.add_argument("--json", action="store_true")
     asyncio.run(run(parser.parse_args()))
 
 

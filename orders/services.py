@@ -64,11 +64,11 @@ def order_confirm(*, order_id: int) -> Order:
     Confirming twice (a double click, two staff at once) confirms once.
     """
     with transaction.atomic(savepoint=False):
-        order = Order.objects.select_for_update().get(pk=order_id)
-        if order.status == Order.Status.PENDING:
+        order = _locked(order_id)
+        if order is not None and order.status == Order.Status.PENDING:
             order.status = Order.Status.CONFIRMED
             order.save(update_fields=["status", "confirmed_at"])
-    return order
+    return _found(order, order_id)
 
 
 def orders_confirm(*, order_ids: Iterable[int]) -> list[int]:
@@ -95,8 +95,20 @@ def orders_confirm(*, order_ids: Iterable[int]) -> list[int]:
 
 def order_cancel(*, order_id: int) -> Order:
     with transaction.atomic(savepoint=False):
-        order = Order.objects.select_for_update().get(pk=order_id)
-        if order.status in (Order.Status.PENDING, Order.Status.CONFIRMED):
+        order = _locked(order_id)
+        if order is not None and order.status in (Order.Status.PENDING, Order.Status.CONFIRMED):
             order.status = Order.Status.CANCELLED
             order.save(update_fields=["status"])
+    return _found(order, order_id)
+
+
+def _locked(order_id: int) -> Order | None:
+    return Order.objects.select_for_update().filter(pk=order_id).first()
+
+
+def _found(order: Order | None, order_id: int) -> Order:
+    # Raised only after the block: inside a block without a savepoint, an exception would
+    # poison the caller's transaction even when the caller catches it (a view's 404).
+    if order is None:
+        raise Order.DoesNotExist(f"no order {order_id}")
     return order

@@ -4,7 +4,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
-from django.http import HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
@@ -31,16 +31,20 @@ def board_data(request: HttpRequest) -> JsonResponse:
 @staff_json
 def confirm(request: HttpRequest, order_id: int) -> JsonResponse:
     """Confirm (and print). A double click, or two staff at once, confirm once."""
-    get_object_or_404(Order, pk=order_id)
-    order = services.order_confirm(order_id=order_id)
+    try:
+        order = services.order_confirm(order_id=order_id)
+    except Order.DoesNotExist:
+        raise Http404 from None
     return JsonResponse({"id": order.pk, "status": order.status})
 
 
 @require_POST
 @staff_json
 def cancel(request: HttpRequest, order_id: int) -> JsonResponse:
-    get_object_or_404(Order, pk=order_id)
-    order = services.order_cancel(order_id=order_id)
+    try:
+        order = services.order_cancel(order_id=order_id)
+    except Order.DoesNotExist:
+        raise Http404 from None
     return JsonResponse({"id": order.pk, "status": order.status})
 
 

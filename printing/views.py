@@ -12,6 +12,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.views.decorators import staff_member_required
 from django.db import connection
+from django.db.models import QuerySet
 from django.http import HttpRequest, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import render
@@ -165,15 +166,26 @@ def ui_labels() -> dict:
     }
 
 
-@staff_member_required
-def dashboard(request: HttpRequest):
+def _active_printer(printer_id: str) -> QuerySet[PrinterConfig]:
+    """The active printer a form names by id; none for anything that is not an id."""
+    pk = int(printer_id) if printer_id.isascii() and printer_id.isdigit() else 0
+    return PrinterConfig.objects.filter(is_active=True, pk=pk)
+
+
+def _print_page(request: HttpRequest, template: str, title: str):
+    """A staff page inside the admin's frame, with the active printers to choose from."""
     context = {
         **admin.site.each_context(request),
-        "title": _("Print dashboard"),
+        "title": title,
         "printers": PrinterConfig.objects.filter(is_active=True).order_by("name"),
         "labels": ui_labels(),
     }
-    return render(request, "printing/dashboard.html", context)
+    return render(request, template, context)
+
+
+@staff_member_required
+def dashboard(request: HttpRequest):
+    return _print_page(request, "printing/dashboard.html", _("Print dashboard"))
 
 
 @require_GET
@@ -189,7 +201,7 @@ def test_print(request: HttpRequest) -> JsonResponse:
     target = request.POST.get("printer", "")
     printers = PrinterConfig.objects.filter(is_active=True)
     if target != "all":
-        printers = printers.filter(pk=int(target) if target.isdigit() else 0)
+        printers = _active_printer(target)
     jobs = [services.print_job_create_test(printer=p, actor=actor(request)) for p in printers]
     if not jobs:
         return error("unknown_printer", "no such active printer", 404)
@@ -204,22 +216,14 @@ def retry_failed(request: HttpRequest) -> JsonResponse:
 
 @staff_member_required
 def test_client(request: HttpRequest):
-    context = {
-        **admin.site.each_context(request),
-        "title": _("WebSocket test client"),
-        "printers": PrinterConfig.objects.filter(is_active=True).order_by("name"),
-        "labels": ui_labels(),
-    }
-    return render(request, "printing/test_client.html", context)
+    return _print_page(request, "printing/test_client.html", _("WebSocket test client"))
 
 
 @require_POST
 @staff_json
 def ticket(request: HttpRequest) -> JsonResponse:
     """A one-minute pass for this browser to open a printer socket as the chosen printer."""
-    printer = PrinterConfig.objects.filter(
-        pk=request.POST.get("printer") or 0, is_active=True
-    ).first()
+    printer = _active_printer(request.POST.get("printer", "")).first()
     if printer is None:
         return error("unknown_printer", "no such active printer", 404)
     token = services.printer_ticket_issue(printer=printer, user=request.user.get_username())

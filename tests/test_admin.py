@@ -79,3 +79,33 @@ def test_an_order_added_confirmed_in_the_form_prints_its_items(staff, make_print
     job = PrintJob.objects.get(order=order)
     assert "杨枝甘露" in job.print_content
     assert job.print_content.count("¥44.00") == 2
+
+
+def test_the_order_board_confirms_once_cancels_and_answers_404_for_no_such_order(
+    staff, make_printer, make_order
+):
+    make_printer()
+    order, other = make_order(), make_order()
+
+    first = staff.post(f"/backoffice/orders/{order.pk}/confirm")
+    second = staff.post(f"/backoffice/orders/{order.pk}/confirm")
+    cancelled = staff.post(f"/backoffice/orders/{other.pk}/cancel")
+    missing = [
+        staff.post(f"/backoffice/orders/999999/{action}") for action in ("confirm", "cancel")
+    ]
+
+    assert first.json() == second.json() == {"id": order.pk, "status": "confirmed"}
+    assert PrintJob.objects.filter(order=order).count() == 1
+    assert cancelled.json() == {"id": other.pk, "status": "cancelled"}
+    assert not PrintJob.objects.filter(order=other).exists()
+    assert [response.status_code for response in missing] == [404, 404]
+
+
+@pytest.mark.parametrize("printer", ["abc", "²", "", "999999", "-1"])
+def test_a_bad_printer_id_is_a_clear_404_for_test_prints_and_tickets(staff, make_printer, printer):
+    make_printer()
+    for url in ("/admin/print/test-print", "/admin/print/ticket"):
+        response = staff.post(url, {"printer": printer})
+        assert response.status_code == 404, url
+        assert response.json()["error"] == "unknown_printer"
+    assert not PrintJob.objects.exists()

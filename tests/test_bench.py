@@ -47,6 +47,9 @@ def tables(markdown: str) -> dict[str, list[dict[str, str]]]:
 
 def check_tables(markdown: str, backend: str) -> None:
     latency, throughput, idle = tables(markdown).values()
+    assert latency
+    assert throughput
+    assert idle
     modes = {(row["Mode"], row["Backend"]) for row in latency}
     assert {("broadcast", backend), ("addressed", backend), ("cross-process", backend)} <= modes
     for row in latency:

@@ -16,6 +16,7 @@ from printing import protocol
 from printing.models import PrinterConfig, PrintJob
 from printing.services import print_job_create_test
 from tests.conftest import MILK_TEA, ROOT
+from tests.services import unavailable
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
@@ -24,9 +25,7 @@ ARTIFACTS = ROOT / "tests" / "artifacts"
 PASSWORD = "counter-staff-pass-1"
 
 if not os.path.exists(CHROMIUM):
-    if os.environ.get("CI") == "true":
-        pytest.fail("Chromium is missing: make test installs the Debian package chromium")
-    pytest.skip("Chromium is not installed (apt-get install chromium)", allow_module_level=True)
+    unavailable("Chromium is not installed (apt-get install chromium)", module=True)
 
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 

@@ -134,13 +134,13 @@ async def test_kill_9_of_one_process_moves_its_printer_to_the_other(print_server
 
     await eventually(lambda: not PrintJob.objects.exclude(status="completed").exists(), within=30)
     assert sorted(client.printed) == sorted(jobs)
-    assert len(client.printed) == len(set(client.printed))
     assert client.connections >= 2
     # The two processes' sweeps never moved a job twice: every (job, event, attempt) by the
     # server is recorded once.
     moves = await database_sync_to_async(list)(
         PrintJobEvent.objects.filter(actor="server").values_list("job_id", "event", "attempt")
     )
+    assert moves
     assert len(moves) == len(set(moves))
     await client.stop()
 
@@ -153,7 +153,7 @@ async def test_jobs_keep_coming_while_redis_restarts_and_the_fast_path_comes_bac
     server = print_server(
         REDIS_URL=redis_server.url,
         PRINT_API_KEYS=API_KEY,
-        PRINT_POLL_INTERVAL="1",
+        PRINT_POLL_INTERVAL="3",
         PRINT_HEARTBEAT_INTERVAL="1",
     )
     client = HonestPrinter(server.ws_url, "厨房打印机").start()
@@ -165,10 +165,14 @@ async def test_jobs_keep_coming_while_redis_restarts_and_the_fast_path_comes_bac
         await eventually(lambda: job_id in client.arrivals, within=10)
         return client.arrivals[job_id] - started
 
-    assert await latency() < 0.5
+    async def fast_path() -> bool:
+        # Three in a row well under the sweep's 3 s: the bell, not a lucky sweep.
+        return all([await latency() < 0.3 for _ in range(3)])
+
+    assert await fast_path()
     redis_server.stop()
-    # Without Redis the sweep delivers (every second here), and the socket stays open.
-    assert await latency() < 3
+    # Without Redis the sweep delivers (every 3 s here), and the socket stays open.
+    assert await latency() < 6
     status, health = await asyncio.to_thread(healthz, server)
     assert status == 503
     assert not health["channel_layer"]["ok"]
@@ -176,9 +180,9 @@ async def test_jobs_keep_coming_while_redis_restarts_and_the_fast_path_comes_bac
 
     redis_server.start()
     await eventually(lambda: healthz(server)[0] == 200, within=15)
-    deadline = time.monotonic() + 20
-    while (fast := await latency()) >= 0.3:
-        assert time.monotonic() < deadline, f"the fast path did not come back ({fast:.2f} s)"
+    deadline = time.monotonic() + 30
+    while not await fast_path():
+        assert time.monotonic() < deadline, "the fast path did not come back"
         await asyncio.sleep(0.5)
     assert client.connections == 1
     await eventually(lambda: "event=channel_layer_back" in server.log())
@@ -204,10 +208,9 @@ async def test_postgres_gone_for_a_while_keeps_the_sockets_and_delivers_after(pr
     orders = [
         await database_sync_to_async(order_create)(items=[MILK_TEA], confirm=True) for _ in range(3)
     ]
-    await asyncio.sleep(2)  # several sweeps fail against the missing database
+    await eventually(lambda: "event=database_unavailable" in server.log(), within=15)
     assert client.connections == 1
     assert client.connected.is_set()
-    assert "event=database_unavailable" in server.log()
 
     proxy.restore()
     await eventually(
