@@ -37,7 +37,13 @@ class PrinterConsumer(AsyncWebsocketConsumer):
                 None,
             )
         else:
-            verdict, printer_id, token_hash = await self.admit(ip)
+            try:
+                verdict, printer_id, token_hash = await self.admit(ip)
+            except BaseException:
+                # The database was down (or the client left): the slot is given back, or
+                # the address would count one phantom socket more for the process's life.
+                dispatcher.release(address)
+                raise
             if not verdict.allowed:
                 dispatcher.release(address)
         by = "token" if token_hash else ("ticket" if printer_id else "network")

@@ -257,12 +257,13 @@ def jobs_move(
     message: str = "",
     next_attempt: bool = False,
     skip_locked: bool = False,
+    usually_none: bool = False,
 ) -> list[dict[str, Any]]:
     """Move the jobs matching `jobs` to status `to`; returns the rows as they were.
 
     Sweeps pass skip_locked: a row another process is moving is that process's to move.
     """
-    if skip_locked and not jobs.exists():
+    if usually_none and not jobs.exists():
         # The sweeps' usual answer, found without a write transaction (on SQLite, BEGIN
         # IMMEDIATE takes the database's one write lock).
         return []
@@ -492,6 +493,7 @@ def jobs_maintain() -> int:
         changes={"sent_connection": None},
         message=f"no status from the client within {timeout:g} s",
         skip_locked=True,
+        usually_none=True,
     )
     # Held by a socket already closed (a close that raced a delivery), or by a server
     # process whose lease on a network printer ran out (it died while printing).
@@ -508,6 +510,7 @@ def jobs_maintain() -> int:
         changes={"sent_connection": None},
         message="socket already closed",
         skip_locked=True,
+        usually_none=True,
     )
     expire_after = settings.PRINT_JOB_EXPIRE_AFTER
     reason = f"未在 {expire_after / 60:g} 分钟内送达 / not delivered within {expire_after:g} s"
@@ -520,6 +523,7 @@ def jobs_maintain() -> int:
         changes={"sent_connection": None, "not_before": None, "error_message": reason},
         message=reason,
         skip_locked=True,
+        usually_none=True,
     )
     return len(requeued) + len(orphans)
 
@@ -1055,14 +1059,23 @@ class Dispatcher:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 10)
                 continue
-            kind = message.get("type")
-            if kind == BELL:
-                await self._deliver_bell(message["jobs"])
-            elif kind == WAKE:
-                self.wake.set()
-                self.network.wake.set()
-            elif kind == CHECK:
-                await self.check_printers(message["printer_ids"])
+            try:
+                await self._heard(message)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # The sweep still delivers; the bell must keep ringing for the next job.
+                logger.exception("bell handling failed; listening on")
+
+    async def _heard(self, message: dict[str, Any]) -> None:
+        kind = message.get("type")
+        if kind == BELL:
+            await self._deliver_bell(message["jobs"])
+        elif kind == WAKE:
+            self.wake.set()
+            self.network.wake.set()
+        elif kind == CHECK:
+            await self.check_printers(message["printer_ids"])
 
     async def _deliver_bell(self, jobs: list[dict[str, Any]]) -> None:
         sent: dict[int, list[tuple[int, int]]] = defaultdict(list)

@@ -489,12 +489,21 @@ def printer_connection_close(*, connection_id: int, code: int | None) -> int:
 # Server processes
 
 
-def server_processes_reap_host() -> int:
+def server_processes_reap_host(*, silent_only: bool = False) -> int:
     """Stop the records of this host's server processes that died unannounced (kill -9, a
-    power cut): their sockets are closed and their jobs offered again at once."""
+    power cut): their sockets are closed and their jobs offered again at once.
+
+    With `silent_only` (every heartbeat), only those that missed two heartbeats: processes
+    in other pid namespaces (containers on the host network) can share the hostname, and a
+    pid that is gone or ours here may be alive there.
+    """
     hostname, pid = socket.gethostname(), os.getpid()
     released = 0
-    for process in ServerProcess.objects.filter(hostname=hostname, stopped_at=None):
+    processes = ServerProcess.objects.filter(hostname=hostname, stopped_at=None)
+    if silent_only:
+        silent = timezone.now() - timedelta(seconds=2 * settings.PRINT_HEARTBEAT_INTERVAL)
+        processes = processes.filter(last_seen__lt=silent)
+    for process in processes:
         # Same pid, earlier record: this process restarted in place (a container's pid 1).
         if (process.pid == pid and process.pk not in _own_records) or not _pid_alive(process.pid):
             released += server_process_stop(server_id=process.pk, reason="gone")
@@ -575,7 +584,7 @@ def server_processes_reap() -> int:
     their heartbeat is too old. Returns how many jobs went back to pending."""
     cutoff = timezone.now() - timedelta(seconds=settings.PRINT_SERVER_DEAD_AFTER)
     dead = ServerProcess.objects.filter(stopped_at=None, last_seen__lt=cutoff)
-    return server_processes_reap_host() + sum(
+    return server_processes_reap_host(silent_only=True) + sum(
         server_process_stop(server_id=pk, reason="presumed_dead")
         for pk in dead.values_list("pk", flat=True)
     )

@@ -6,8 +6,7 @@ from django.utils.deprecation import MiddlewareMixin
 class ChineseFirstMiddleware(MiddlewareMixin):
     """Chinese unless the user picked another language (the language cookie, set by the
     language chooser): the shop's PCs often run browsers that ask for English. Sits after
-    Django's LocaleMiddleware, which the admin's language chooser looks for. (A
-    MiddlewareMixin, so the async request path needs no thread hop for it.)"""
+    Django's LocaleMiddleware, which the admin's language chooser looks for."""
 
     def process_request(self, request):
         chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)

@@ -293,3 +293,26 @@ def test_sweeps_running_at_once_move_each_job_once(socket_row, make_order, setti
 
     assert sum(moved) == 20
     assert PrintJobEvent.objects.filter(job_id__in=jobs, event="ack_timeout").count() == 20
+
+
+def test_a_heartbeat_reaps_a_silent_process_of_this_host_but_not_a_live_one_elsewhere():
+    # A process on this host's name whose pid means nothing here: another container on the
+    # host network, alive and beating, or a process killed with kill -9 that fell silent.
+    import socket as sockets
+
+    from printing.services import server_processes_reap
+
+    def process(**fields) -> ServerProcess:
+        return ServerProcess.objects.create(
+            hostname=sockets.gethostname(), pid=2**22 + 7, version="1", channel_layer="x", **fields
+        )
+
+    beating = process()
+    silent = process(last_seen=timezone.now() - timedelta(minutes=1))
+
+    server_processes_reap()
+
+    beating.refresh_from_db()
+    silent.refresh_from_db()
+    assert beating.stopped_at is None
+    assert silent.stopped_at is not None
