@@ -5,6 +5,7 @@ from django.utils.translation import ngettext
 from orders import services
 from orders.models import Order, OrderItem
 from printing.services import print_jobs_reprint
+from shop.web import staff_actor
 
 
 class OrderItemInline(admin.TabularInline):
@@ -55,7 +56,7 @@ class OrderAdmin(admin.ModelAdmin):
         jobs = [
             job
             for order in printable
-            for job in print_jobs_reprint(order=order, actor=f"staff:{request.user.get_username()}")
+            for job in print_jobs_reprint(order=order, actor=staff_actor(request.user))
         ]
         self.message_user(
             request,

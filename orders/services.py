@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from orders.models import Order, OrderItem
-from orders.signals import orders_confirmed
+from printing.services import print_jobs_enqueue_for_orders
 
 
 class ItemSpec(TypedDict, total=False):
@@ -59,26 +59,22 @@ def order_total_refresh(*, order: Order) -> Decimal:
 
 
 def order_confirm(*, order_id: int) -> Order:
-    """Confirm a pending order; its receipts are written by the post_save receiver.
+    """Confirm a pending order and write its print jobs, in one transaction.
 
     Confirming twice (a double click, two staff at once) confirms once.
     """
     with transaction.atomic(savepoint=False):
         order = _locked(order_id)
         if order is not None and order.status == Order.Status.PENDING:
-            order.status = Order.Status.CONFIRMED
-            order.save(update_fields=["status", "confirmed_at"])
+            order.status, order.confirmed_at = Order.Status.CONFIRMED, timezone.now()
+            _confirmed([order.pk], order.confirmed_at)
     return _found(order, order_id)
 
 
 def orders_confirm(*, order_ids: Iterable[int]) -> list[int]:
     """Confirm the pending ones of these orders in one transaction (staff confirming a
-    selection, an integration importing a batch); returns the ids confirmed now.
-
-    One UPDATE instead of a save per order, so Order's post_save does not fire: the
-    orders_confirmed signal tells the printing app instead, in the same transaction.
-    """
-    with transaction.atomic():
+    selection, an integration importing a batch); returns the ids confirmed now."""
+    with transaction.atomic(savepoint=False):
         ids = list(
             Order.objects.select_for_update()
             .filter(pk__in=list(order_ids), status=Order.Status.PENDING)
@@ -86,11 +82,15 @@ def orders_confirm(*, order_ids: Iterable[int]) -> list[int]:
             .values_list("pk", flat=True)
         )
         if ids:
-            Order.objects.filter(pk__in=ids).update(
-                status=Order.Status.CONFIRMED, confirmed_at=timezone.now()
-            )
-            orders_confirmed.send(sender=Order, order_ids=ids)
+            _confirmed(ids, timezone.now())
     return ids
+
+
+def _confirmed(order_ids: list[int], at) -> None:
+    # An UPDATE, not save(): the post_save adapter is for saves made elsewhere (a shell's
+    # order.save()); here the jobs are written explicitly, once.
+    Order.objects.filter(pk__in=order_ids).update(status=Order.Status.CONFIRMED, confirmed_at=at)
+    print_jobs_enqueue_for_orders(order_ids=order_ids)
 
 
 def order_cancel(*, order_id: int) -> Order:

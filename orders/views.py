@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from orders import selectors, services
 from orders.models import Order
 from printing.services import print_jobs_reprint
-from printing.views import actor, error, staff_json, ui_labels
+from shop.web import error, staff_actor, staff_json, ui_labels
 
 
 @staff_member_required
@@ -54,7 +54,7 @@ def reprint(request: HttpRequest, order_id: int) -> JsonResponse:
     order = get_object_or_404(Order, pk=order_id)
     if order.status not in (Order.Status.CONFIRMED, Order.Status.COMPLETED):
         return error("not_confirmed", "only confirmed orders can be reprinted", 409)
-    jobs = print_jobs_reprint(order=order, actor=actor(request))
+    jobs = print_jobs_reprint(order=order, actor=staff_actor(request.user))
     return JsonResponse({"jobs": [job.pk for job in jobs]}, status=201)
 
 

@@ -126,11 +126,9 @@ class Verdict:
     allowed: bool
     code: int = 0
     reason: str = ""
-    by_token: bool = False
 
 
-ALLOW_TRUSTED = Verdict(allowed=True)
-ALLOW_TOKEN = Verdict(allowed=True, by_token=True)
+ALLOW = Verdict(allowed=True)
 
 
 def refuse(code: int, reason: str) -> Verdict:

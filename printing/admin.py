@@ -1,9 +1,7 @@
 from datetime import timedelta
-from functools import partial
 
 from django.conf import settings
 from django.contrib import admin, messages
-from django.db import transaction
 from django.db.models import Count, Max, Q
 from django.templatetags.static import static
 from django.utils import timezone
@@ -11,13 +9,10 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from printing import delivery, services
+from printing import services
 from printing.models import PrinterConfig, PrinterConnection, PrintJob, PrintJobEvent
 from printing.receipt import columns_for
-
-
-def staff_actor(request) -> str:
-    return f"staff:{request.user.get_username()}"
+from shop.web import staff_actor
 
 
 class OpenConnectionInline(admin.TabularInline):
@@ -151,12 +146,12 @@ class PrinterConfigAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         if change and "is_active" in form.changed_data:
-            transaction.on_commit(partial(delivery.printers_check, [obj.pk]))
+            services.printer_changed(printer_id=obj.pk)
 
     @admin.action(description=_("Send a test print"))
     def test_print(self, request, queryset):
         jobs = [
-            services.print_job_create_test(printer=printer, actor=staff_actor(request))
+            services.print_job_create_test(printer=printer, actor=staff_actor(request.user))
             for printer in queryset
         ]
         self.message_user(
@@ -257,7 +252,7 @@ class PrintJobAdmin(admin.ModelAdmin):
     @admin.action(description=_("Retry selected jobs (failed, expired or cancelled)"))
     def retry_jobs(self, request, queryset):
         done = sum(
-            services.print_job_retry(job_id=pk, actor=staff_actor(request))
+            services.print_job_retry(job_id=pk, actor=staff_actor(request.user))
             for pk in queryset.values_list("pk", flat=True)
         )
         self._report(request, done, queryset.count(), _("retried"))
@@ -265,7 +260,7 @@ class PrintJobAdmin(admin.ModelAdmin):
     @admin.action(description=_("Cancel selected jobs (pending or sent)"))
     def cancel_jobs(self, request, queryset):
         done = sum(
-            services.print_job_cancel(job_id=pk, actor=staff_actor(request))
+            services.print_job_cancel(job_id=pk, actor=staff_actor(request.user))
             for pk in queryset.values_list("pk", flat=True)
         )
         self._report(request, done, queryset.count(), _("cancelled"))

@@ -7,7 +7,8 @@ from django.conf import settings
 from django.db import DatabaseError
 
 from printing import access, protocol, services
-from printing.delivery import db, get_dispatcher
+from printing.delivery.dispatcher import get_dispatcher
+from printing.delivery.orm import db
 
 logger = logging.getLogger("printing.connections")
 
@@ -29,7 +30,7 @@ class PrinterConsumer(AsyncWebsocketConsumer):
         client = self.scope.get("client") or ["", 0]
         ip = access.client_ip(self.scope, settings.PRINT_TRUSTED_PROXIES)
         address = str(ip) if ip else ""
-        full = dispatcher.reserve(address)
+        full = dispatcher.slot_reserve(address)
         if full:
             verdict, printer_id, token_hash = (
                 access.refuse(access.TRY_AGAIN_LATER, full),
@@ -42,10 +43,10 @@ class PrinterConsumer(AsyncWebsocketConsumer):
             except BaseException:
                 # The database was down (or the client left): the slot is given back, or
                 # the address would count one phantom socket more for the process's life.
-                dispatcher.release(address)
+                dispatcher.slot_release(address)
                 raise
             if not verdict.allowed:
-                dispatcher.release(address)
+                dispatcher.slot_release(address)
         by = "token" if token_hash else ("ticket" if printer_id else "network")
         # Accept, then close with a code and reason a client can show: refusing the
         # handshake would only give it an HTTP 403.
@@ -88,7 +89,7 @@ class PrinterConsumer(AsyncWebsocketConsumer):
                 return access.refuse(access.UNAUTHORIZED, "invalid or expired ticket"), None, None
             if not printer.is_active:
                 return access.refuse(access.FORBIDDEN, "printer disabled"), None, None
-            return access.ALLOW_TOKEN, printer.pk, None
+            return access.ALLOW, printer.pk, None
         token = access.presented_token(self.scope)
         if token is not None:
             printer = await db(services.printer_by_token)(token=token)
@@ -96,9 +97,9 @@ class PrinterConsumer(AsyncWebsocketConsumer):
                 return access.refuse(access.UNAUTHORIZED, "invalid or revoked token"), None, None
             if not printer.is_active:
                 return access.refuse(access.FORBIDDEN, "printer disabled"), None, None
-            return access.ALLOW_TOKEN, printer.pk, printer.token_hash
+            return access.ALLOW, printer.pk, printer.token_hash
         if access.in_networks(ip, settings.PRINT_TRUSTED_NETWORKS):
-            return access.ALLOW_TRUSTED, None, None
+            return access.ALLOW, None, None
         return access.refuse(access.UNAUTHORIZED, "token required"), None, None
 
     async def disconnect(self, code: int) -> None:
@@ -118,12 +119,12 @@ class PrinterConsumer(AsyncWebsocketConsumer):
     async def websocket_pong(self, message: dict) -> None:
         """A WebSocket-level pong (see runprintserver): the client is alive."""
         if self.socket is not None:
-            self.socket.heard()
+            self.socket.heard(time.monotonic())
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.socket is None:
             return
-        self.socket.heard()
+        self.socket.heard(time.monotonic())
         if _too_big(text_data, bytes_data):
             # daphne enforces the same limit on the wire; this covers any other server.
             await self.refuse(CLOSE_MESSAGE_TOO_BIG, "message_too_big")
@@ -137,13 +138,7 @@ class PrinterConsumer(AsyncWebsocketConsumer):
             # The socket stays; the client may say it again (an unreported job is offered
             # again anyway once the database is back).
             logger.warning("connection=%s event=database_unavailable", self.socket.connection_id)
-            await self.send_message(
-                protocol.error(
-                    code="server_unavailable",
-                    message="服务器暂时无法处理，请稍后重试 / the server cannot record this now, "
-                    "try again shortly",
-                )
-            )
+            await self.send_message(protocol.server_unavailable())
 
     async def handle(self, message: protocol.ClientMessage) -> None:
         match message:
@@ -154,10 +149,19 @@ class PrinterConsumer(AsyncWebsocketConsumer):
             case protocol.PrinterInfo():
                 dispatcher = await get_dispatcher()
                 printer = await dispatcher.identify(self.socket, message)
-                await self.send_message(_printer_info_ack(message, printer))
+                bound = None
+                if printer is not None:
+                    bound = {
+                        "id": printer.pk,
+                        "name": printer.name,
+                        "paper_width": printer.paper_width,
+                    }
+                await self.send_message(
+                    protocol.printer_info_ack(reported_name=message.name, printer=bound)
+                )
             case protocol.PrintStatus():
                 dispatcher = await get_dispatcher()
-                dispatcher.report(self.socket, message)
+                dispatcher.status_report(self.socket, message)
             case protocol.Pong():
                 pass
 
@@ -190,22 +194,6 @@ def _too_big(text: str | None, data: bytes | None) -> bool:
     if text is None or len(text) * 4 <= limit:
         return False
     return len(text.encode("utf-8", "surrogatepass")) > limit
-
-
-def _printer_info_ack(info: protocol.PrinterInfo, printer) -> dict:
-    if printer is None:
-        return protocol.printer_info_ack(
-            printer=None,
-            message=(
-                f"打印机信息已收到；没有名为“{info.name}”的已启用打印机，只会收到不指定打印机的任务"
-                f" / no active printer is named {info.name!r}: this socket receives only jobs "
-                "addressed to no printer"
-            ),
-        )
-    return protocol.printer_info_ack(
-        printer={"id": printer.pk, "name": printer.name, "paper_width": printer.paper_width},
-        message=f"打印机信息已收到，已绑定到“{printer.name}” / bound to printer {printer.name!r}",
-    )
 
 
 class NotFoundConsumer(AsyncWebsocketConsumer):

@@ -9,7 +9,7 @@ four-byte GB18030 sequence most printers lack.
 """
 
 import codecs
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from typing import Any
 
 from escpos.capabilities import get_profile
@@ -69,9 +69,6 @@ class PrinterSettings:
         if overrides.get("encoding") and not (values or {}).get("chinese_mode"):
             chosen["chinese_mode"] = default_chinese_mode(chosen["encoding"])
         return cls(**chosen)
-
-    def but(self, **changes: Any) -> "PrinterSettings":
-        return replace(self, **changes)
 
     def as_mapping(self) -> dict[str, Any]:
         """For the `printer_config` of a job message: what an agent needs to print it."""

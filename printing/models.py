@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, validate_ipv46_address
 from django.db import models
 from django.utils import timezone
@@ -145,8 +146,6 @@ class PrinterConfig(models.Model):
         return self.name
 
     def clean(self) -> None:
-        from django.core.exceptions import ValidationError
-
         if self.connection_type == self.ConnectionType.NETWORK and not self.ip_address:
             raise ValidationError({"ip_address": _("A network printer needs its IP address.")})
         try:
@@ -229,10 +228,6 @@ class PrinterConnection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reported_name or self.client_address} ({self.pk})"
-
-    @property
-    def is_open(self) -> bool:
-        return self.closed_at is None
 
 
 class PrintJob(models.Model):

@@ -98,8 +98,19 @@ def cancel_job(*, job_id: int, now: datetime | None = None) -> dict[str, Any]:
 
 
 def printer_info_ack(
-    *, printer: dict[str, Any] | None, message: str, now: datetime | None = None
+    *, reported_name: str, printer: dict[str, Any] | None, now: datetime | None = None
 ) -> dict[str, Any]:
+    """The answer to `printer_info`: which printer (`id`, `name`, `paper_width`) the socket
+    is now bound to, or none."""
+    if printer is None:
+        message = (
+            f"打印机信息已收到；没有名为“{reported_name}”的已启用打印机，只会收到不指定打印机的任务"
+            f" / no active printer is named {reported_name!r}: this socket receives only jobs "
+            "addressed to no printer"
+        )
+    else:
+        name = printer["name"]
+        message = f"打印机信息已收到，已绑定到“{name}” / bound to printer {name!r}"
     return {
         "type": "printer_info_ack",
         "timestamp": now_iso(now),
@@ -110,6 +121,17 @@ def printer_info_ack(
 
 def error(*, code: str, message: str, **details: Any) -> dict[str, Any]:
     return {"type": "error", "timestamp": now_iso(), "code": code, "message": message, **details}
+
+
+def server_unavailable(*, job_id: int | None = None) -> dict[str, Any]:
+    """The database is away: what the client said was not recorded; it may say it again."""
+    details = {} if job_id is None else {"job_id": job_id}
+    return error(
+        code="server_unavailable",
+        message="服务器暂时无法记录，请稍后重试 / the server cannot record this now, "
+        "try again shortly",
+        **details,
+    )
 
 
 def ping(now: datetime | None = None) -> dict[str, Any]:
@@ -157,6 +179,18 @@ class ProtocolError(Exception):
 
     def as_message(self) -> dict[str, Any]:
         return error(code=self.code, message=self.message, **self.details)
+
+
+def unknown_job(job_id: int) -> ProtocolError:
+    return ProtocolError("unknown_job", f"没有这个打印任务 / no print job {job_id}", job_id=job_id)
+
+
+def wrong_printer(job_id: int) -> ProtocolError:
+    return ProtocolError(
+        "wrong_printer",
+        f"打印任务 {job_id} 属于另一台打印机 / job {job_id} belongs to another printer",
+        job_id=job_id,
+    )
 
 
 @dataclass(frozen=True)

@@ -16,17 +16,13 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import render
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from printing import access, protocol, selectors, services
 from printing.models import PrinterConfig, PrintJob
-
-
-def error(code: str, message: str, status: int) -> JsonResponse:
-    return JsonResponse({"error": code, "message": message}, status=status)
+from shop.web import error, staff_actor, staff_json, ui_labels
 
 
 def api_view(view):
@@ -44,7 +40,7 @@ def api_view(view):
             rejected = CsrfViewMiddleware(lambda r: None).process_view(request, view, args, {})
             if rejected is not None:
                 return error("csrf", "CSRF check failed", 403)
-            request.api_actor = f"staff:{request.user.get_username()}"
+            request.api_actor = staff_actor(request.user)
         else:
             return error("unauthorized", "staff login or API key required", 401)
         return view(request, *args, **kwargs)
@@ -101,71 +97,6 @@ def job_create(request: HttpRequest) -> JsonResponse:
 # The print dashboard and the WebSocket test tool (staff only)
 
 
-def staff_json(view):
-    """Staff only; JSON endpoints answer 403 instead of redirecting to the login page."""
-
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs):
-        if not (request.user.is_authenticated and request.user.is_staff):
-            return error("forbidden", "staff login required", 403)
-        return view(request, *args, **kwargs)
-
-    return wrapped
-
-
-def actor(request: HttpRequest) -> str:
-    return f"staff:{request.user.get_username()}"
-
-
-def ui_labels() -> dict:
-    """Every word the dashboard, test client and order board scripts show, translated."""
-    return {
-        "locale": "en" if get_language() == "en" else "zh-CN",
-        "status": {**dict(PrintJob.Status.choices), **dict(PrinterConfig.NetworkStatus.choices)},
-        "type": dict(PrintJob.JobType.choices),
-        "connection": dict(PrinterConfig.ConnectionType.choices),
-        "receipt": {
-            "pending": _("waiting"),
-            "sent": _("sent"),
-            "printing": _("printing"),
-            "completed": _("printed"),
-            "failed": _("failed"),
-            "cancelled": _("cancelled"),
-            "expired": _("expired"),
-        },
-        "auth": {"token": _("token"), "ticket": _("staff ticket"), "network": _("trusted network")},
-        "live": _("Live, updated"),
-        "disconnected": _("disconnected"),
-        "connecting": _("connecting…"),
-        "connected": _("connected"),
-        "closed": _("closed"),
-        "up": _("running"),
-        "down": _("not running"),
-        "since": _("since"),
-        "sockets": _("sockets"),
-        "processes": _("processes"),
-        "online": _("online"),
-        "offline": _("offline"),
-        "disabled": _("disabled"),
-        "none": _("nothing yet"),
-        "unbound_hint": _("matches no configured printer: receives only jobs for every printer"),
-        "no_sockets": _("no printer is connected"),
-        "every_printer": _("every printer"),
-        "queued": _("test prints queued"),
-        "retried": _("jobs retried"),
-        "confirm": _("Confirm"),
-        "cancel": _("Cancel"),
-        "reprint": _("Reprint"),
-        "note": _("Note"),
-        "no_receipts": _("no receipts"),
-        "no_pending": _("No orders waiting."),
-        "order_added": _("Order added"),
-        "printed_ok": _("printed"),
-        "printed_in_browser": _("printed in the browser"),
-        "failed_from_browser": _("failed (reported from the test client)"),
-    }
-
-
 def _active_printer(printer_id: str) -> QuerySet[PrinterConfig]:
     """The active printer a form names by id; none for anything that is not an id."""
     pk = int(printer_id) if printer_id.isascii() and printer_id.isdigit() else 0
@@ -202,7 +133,9 @@ def test_print(request: HttpRequest) -> JsonResponse:
     printers = PrinterConfig.objects.filter(is_active=True)
     if target != "all":
         printers = _active_printer(target)
-    jobs = [services.print_job_create_test(printer=p, actor=actor(request)) for p in printers]
+    jobs = [
+        services.print_job_create_test(printer=p, actor=staff_actor(request.user)) for p in printers
+    ]
     if not jobs:
         return error("unknown_printer", "no such active printer", 404)
     return JsonResponse({"jobs": [job.pk for job in jobs]}, status=201)
@@ -211,7 +144,9 @@ def test_print(request: HttpRequest) -> JsonResponse:
 @require_POST
 @staff_json
 def retry_failed(request: HttpRequest) -> JsonResponse:
-    return JsonResponse({"retried": services.print_jobs_retry_failed(actor=actor(request))})
+    return JsonResponse(
+        {"retried": services.print_jobs_retry_failed(actor=staff_actor(request.user))}
+    )
 
 
 @staff_member_required

@@ -12,13 +12,13 @@ from asgiref.sync import ThreadSensitiveContext  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
-from printing.delivery import orm_executor  # noqa: E402
+from printing.delivery.orm import orm_executor  # noqa: E402
 from printing.routing import websocket_urlpatterns  # noqa: E402
 
 
 class OneDatabaseThread:
     """On SQLite, each request's database work runs on the one thread the print
-    dispatcher uses (see printing.delivery.orm_executor): writers in one process then queue
+    dispatcher uses (see printing.delivery.orm.orm_executor): writers in one process then queue
     in order instead of sleep-polling SQLite's lock. Other databases pass through."""
 
     def __init__(self, app) -> None:

@@ -11,7 +11,7 @@ from channels.layers import channel_layers
 from django.db import connection
 
 from orders.services import order_create
-from printing.delivery import stop_dispatcher
+from printing.delivery.dispatcher import stop_dispatcher
 from printing.models import PrinterConfig
 
 ROOT = Path(__file__).resolve().parent.parent

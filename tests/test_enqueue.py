@@ -9,7 +9,7 @@ from django.db import transaction
 
 from orders.models import Order
 from orders.services import order_cancel, order_confirm, orders_confirm
-from printing.delivery import BROADCAST_GROUP, printer_group
+from printing.delivery.bell import BROADCAST_GROUP, printer_group
 from printing.models import PrintJob
 
 pytestmark = pytest.mark.django_db

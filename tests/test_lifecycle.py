@@ -11,13 +11,10 @@ from django.utils import timezone
 from orders.models import Order
 from orders.services import order_confirm
 from printing import protocol
-from printing.delivery import (
-    job_status_report,
-    jobs_claim_and_load,
-    jobs_maintain,
-    jobs_waiting,
-    retry_backoff,
-)
+from printing.delivery.claims import jobs_claim_and_load, jobs_waiting
+from printing.delivery.housekeeping import jobs_maintain
+from printing.delivery.presence import server_processes_reap
+from printing.delivery.reports import Report, reports_apply, retry_backoff
 from printing.models import PrinterConnection, PrintJob, PrintJobEvent, ServerProcess
 from printing.services import print_job_cancel, print_job_retry
 
@@ -43,14 +40,20 @@ def sent_job(socket_row, make_order):
     return job
 
 
-def report(job, status, socket_row, message=""):
-    return job_status_report(
-        job_id=job.pk,
-        status=status,
-        message=message,
-        connection_id=socket_row.pk,
-        printer_id=socket_row.printer_id,
+def report(job, status, socket_row, message="", *, printer_id=None):
+    """A client's print_status from the socket, as the dispatcher's recorder applies it."""
+    [result] = reports_apply(
+        [
+            Report(
+                job_id=job if isinstance(job, int) else job.pk,
+                status=status,
+                message=message,
+                connection_id=socket_row.pk,
+                printer_id=printer_id or socket_row.printer_id,
+            )
+        ]
     )
+    return result
 
 
 def history(job) -> list[tuple[str, str, str]]:
@@ -159,25 +162,13 @@ def test_stale_and_repeated_reports_change_nothing(sent_job, socket_row, first, 
 
 
 def test_reports_about_unknown_or_foreign_jobs_are_refused(sent_job, socket_row, make_printer):
-    with pytest.raises(protocol.ProtocolError) as unknown:
-        job_status_report(
-            job_id=sent_job.pk + 1000,
-            status="completed",
-            message="",
-            connection_id=socket_row.pk,
-            printer_id=socket_row.printer_id,
-        )
-    assert unknown.value.code == "unknown_job"
+    unknown = report(sent_job.pk + 1000, "completed", socket_row)
+    assert isinstance(unknown, protocol.ProtocolError)
+    assert unknown.code == "unknown_job"
     other = make_printer("收银台打印机")
-    with pytest.raises(protocol.ProtocolError) as foreign:
-        job_status_report(
-            job_id=sent_job.pk,
-            status="completed",
-            message="",
-            connection_id=socket_row.pk,
-            printer_id=other.pk,
-        )
-    assert foreign.value.code == "wrong_printer"
+    foreign = report(sent_job, "completed", socket_row, printer_id=other.pk)
+    assert isinstance(foreign, protocol.ProtocolError)
+    assert foreign.code == "wrong_printer"
     sent_job.refresh_from_db()
     assert sent_job.status == "sent"
 
@@ -299,8 +290,6 @@ def test_a_heartbeat_reaps_a_silent_process_of_this_host_but_not_a_live_one_else
     # A process on this host's name whose pid means nothing here: another container on the
     # host network, alive and beating, or a process killed with kill -9 that fell silent.
     import socket as sockets
-
-    from printing.services import server_processes_reap
 
     def process(**fields) -> ServerProcess:
         return ServerProcess.objects.create(

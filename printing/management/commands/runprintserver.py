@@ -8,6 +8,9 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from printing.delivery.dispatcher import get_dispatcher, stop_dispatcher
+from printing.delivery.presence import server_processes_reap_host
+
 logger = logging.getLogger("printing.server")
 
 
@@ -53,8 +56,6 @@ class Command(BaseCommand):
             if not 0 < port < 65536:
                 raise CommandError(f"port {port} is not between 1 and 65535")
         self.check_migrations()
-        from printing.services import server_processes_reap_host
-
         # Before listening: no socket of a crashed predecessor may look online.
         server_processes_reap_host()
         # The printer consumer recognises pages of this server by these ports (Origin check).
@@ -85,8 +86,6 @@ class Command(BaseCommand):
         server.run()
 
     def _ready(self, host: str, http_port: int, ws_port: int) -> None:
-        from printing.delivery import get_dispatcher
-
         # autobahn drops the TCP connection on an oversized frame by default; a close frame
         # with 1009 tells the client why.
         self._server.ws_factory.setProtocolOptions(failByDrop=False)
@@ -124,8 +123,6 @@ class Command(BaseCommand):
 
     async def _shutdown(self) -> None:
         from twisted.internet import reactor
-
-        from printing.delivery import stop_dispatcher
 
         try:
             # Marks this process stopped and puts the jobs its sockets held back in the queue,

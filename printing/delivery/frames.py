@@ -1,0 +1,55 @@
+"""A job as the frame a printer socket receives: the protocol's `new_order`, or a
+`print_command` for test pages. Built once per job and attempt, sent to every socket."""
+
+from printing import protocol
+from printing.models import PrintJob
+
+
+def job_frame(job: PrintJob, *, attempt: int) -> str:
+    """The protocol message for one job, serialised once for every socket that gets it."""
+    printer = job.printer
+    # The seed's two keys first; then how an ESC/POS agent should encode it.
+    printer_config = {
+        "paper_width": printer.paper_width if printer else 80,
+        "printer_type": printer.printer_type if printer else "thermal",
+    }
+    target = None
+    if printer:
+        target = {"id": printer.pk, "name": printer.name, "ip_address": printer.ip_address}
+        printer_config |= printer.escpos_settings().as_mapping()
+    if job.job_type == PrintJob.JobType.TEST:
+        message = protocol.print_command(
+            command="test_print",
+            data={
+                "job_id": job.pk,
+                "content": job.print_content,
+                "copies": job.copies,
+                "attempt": attempt,
+                "printer_config": printer_config,
+                "target_printer": target,
+            },
+        )
+        return protocol.dumps(message)
+    order = job.order
+    order_info = None
+    if order is not None:
+        order_info = {
+            "id": order.pk,
+            "status": order.status,
+            "total_amount": float(order.total_amount),
+            "customer_phone": order.customer_phone,
+            "created_at": protocol.now_iso(order.created_at),
+        }
+    message = protocol.new_order(
+        job_id=job.pk,
+        order_id=job.order_id,
+        job_type=job.job_type,
+        content=job.print_content,
+        copies=job.copies,
+        priority=job.priority,
+        attempt=attempt,
+        order_info=order_info,
+        printer_config=printer_config,
+        printer=target,
+    )
+    return protocol.dumps(message)

@@ -1,0 +1,190 @@
+"""Presence: the rows that say which server processes are alive and which printer sockets
+are open on them, and what happens to their jobs when either goes away."""
+
+import logging
+import os
+import socket
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from printing import protocol
+from printing.delivery.claims import jobs_requeue
+from printing.models import PrinterConfig, PrinterConnection, ServerProcess
+
+logger = logging.getLogger("printing.jobs")
+
+
+# Printer sockets
+
+
+def printer_connection_open(
+    *,
+    server_id: int,
+    client_address: str,
+    path: str,
+    printer_id: int | None = None,
+    authenticated_by: str = "",
+) -> int:
+    connection = PrinterConnection.objects.create(
+        server_id=server_id,
+        client_address=client_address[:64],
+        path=path[:200],
+        printer_id=printer_id,
+        authenticated_by=authenticated_by,
+    )
+    return connection.pk
+
+
+def printer_connection_identify(
+    *, connection_id: int, info: protocol.PrinterInfo, printer_id: int | None = None
+) -> PrinterConfig | None:
+    """Keep what the client said about itself. A socket let in by its token stays that
+    printer's; one from a trusted network is bound to the active printer of that name."""
+    printers = PrinterConfig.objects.filter(is_active=True)
+    if printer_id is not None:
+        printer = printers.filter(pk=printer_id).first()
+    else:
+        printer = printers.filter(name=info.name).first()
+    PrinterConnection.objects.filter(pk=connection_id).update(
+        printer=printer,
+        reported_name=info.name[:100],
+        reported_model=info.model[:100],
+        reported_status=info.status[:100],
+        printer_info=info.info,
+        last_seen=timezone.now(),
+    )
+    return printer
+
+
+def printer_connection_close(*, connection_id: int, code: int | None) -> int:
+    """Mark the socket closed and put the jobs it held back in the queue; returns how many."""
+    with transaction.atomic():
+        PrinterConnection.objects.filter(pk=connection_id, closed_at=None).update(
+            closed_at=timezone.now(), close_code=code
+        )
+        return jobs_requeue(connection_ids=[connection_id])
+
+
+# Server processes
+
+
+def server_processes_reap_host(*, silent_only: bool = False) -> int:
+    """Stop the records of this host's server processes that died unannounced (kill -9, a
+    power cut): their sockets are closed and their jobs offered again at once.
+
+    With `silent_only` (every heartbeat), only those that missed two heartbeats: processes
+    in other pid namespaces (containers on the host network) can share the hostname, and a
+    pid that is gone or ours here may be alive there.
+    """
+    hostname, pid = socket.gethostname(), os.getpid()
+    released = 0
+    processes = ServerProcess.objects.filter(hostname=hostname, stopped_at=None)
+    if silent_only:
+        silent = timezone.now() - timedelta(seconds=2 * settings.PRINT_HEARTBEAT_INTERVAL)
+        processes = processes.filter(last_seen__lt=silent)
+    for process in processes:
+        # Same pid, earlier record: this process restarted in place (a container's pid 1).
+        if (process.pid == pid and process.pk not in _own_records) or not _pid_alive(process.pid):
+            released += server_process_stop(server_id=process.pk, reason="gone")
+    return released
+
+
+def server_process_register(*, channel_layer: str) -> int:
+    """Record this process, after reaping this host's dead ones."""
+    hostname, pid = socket.gethostname(), os.getpid()
+    server_processes_reap_host()
+    process = ServerProcess.objects.create(
+        hostname=hostname, pid=pid, version=protocol.SERVER_VERSION, channel_layer=channel_layer
+    )
+    _own_records.add(process.pk)
+    return process.pk
+
+
+# The ServerProcess rows this process wrote: its own pid on them is not a sign of death.
+_own_records: set[int] = set()
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def server_process_heartbeat(
+    *, server_id: int, heard_connection_ids: list[int], quiet_connection_ids: list[int]
+) -> None:
+    """This process is alive, and so are the sockets heard from since the last beat: named
+    by the few that were not (almost every socket answers its pings), not by a list of
+    thousands."""
+    now = timezone.now()
+    ServerProcess.objects.filter(pk=server_id).update(last_seen=now)
+    if not heard_connection_ids:
+        return
+    connections = PrinterConnection.objects.filter(server_id=server_id, closed_at=None)
+    if len(quiet_connection_ids) < len(heard_connection_ids):
+        connections = connections.exclude(pk__in=quiet_connection_ids)
+    else:
+        connections = connections.filter(pk__in=heard_connection_ids)
+    connections.update(last_seen=now)
+
+
+def server_process_stop(*, server_id: int, reason: str = "stopped") -> int:
+    """Mark a process stopped and close its sockets; returns how many jobs went back to pending.
+
+    The conditional update makes this safe when several live processes reap the same one.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        if not ServerProcess.objects.filter(pk=server_id, stopped_at=None).update(stopped_at=now):
+            return 0
+        connection_ids = list(
+            PrinterConnection.objects.filter(server_id=server_id, closed_at=None).values_list(
+                "pk", flat=True
+            )
+        )
+        PrinterConnection.objects.filter(pk__in=connection_ids).update(closed_at=now)
+        released = jobs_requeue(connection_ids=connection_ids)
+    logger.info(
+        "server=%s event=%s connections_closed=%s jobs_released=%s",
+        server_id,
+        reason,
+        len(connection_ids),
+        released,
+    )
+    return released
+
+
+def server_processes_reap() -> int:
+    """Stop processes that died: on this host at once (their pid is gone), elsewhere when
+    their heartbeat is too old. Returns how many jobs went back to pending."""
+    cutoff = timezone.now() - timedelta(seconds=settings.PRINT_SERVER_DEAD_AFTER)
+    dead = ServerProcess.objects.filter(stopped_at=None, last_seen__lt=cutoff)
+    return server_processes_reap_host(silent_only=True) + sum(
+        server_process_stop(server_id=pk, reason="presumed_dead")
+        for pk in dead.values_list("pk", flat=True)
+    )
+
+
+def printers_credentials(
+    *, printer_ids: list[int], changed_since=None
+) -> dict[int, tuple[bool, str | None]]:
+    """{printer id: (is_active, token_hash)} for re-checking the sockets bound to them: these
+    printers, or (with `changed_since`) those of them changed since then."""
+    printers = PrinterConfig.objects.all()
+    if changed_since is not None:
+        printers = printers.filter(updated_at__gte=changed_since)
+    elif len(printer_ids) <= 100:
+        printers = printers.filter(pk__in=printer_ids)
+    wanted = set(printer_ids)
+    return {
+        pk: (active, token)
+        for pk, active, token in printers.values_list("pk", "is_active", "token_hash")
+        if pk in wanted
+    }
