@@ -89,6 +89,7 @@ def _database() -> dict:
     if config["ENGINE"] == "django.db.backends.sqlite3":
         name = Path(config["NAME"])
         config["NAME"] = str(name if name.is_absolute() else BASE_DIR / name)
+        config["ENGINE"] = "shop.sqlite3"
         config["OPTIONS"] = {
             # WAL lets the server read while another process (a shell, a second worker)
             # writes; IMMEDIATE takes the write lock up front so two writers queue on the
