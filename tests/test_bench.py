@@ -13,8 +13,8 @@ import sys
 
 import pytest
 
-from tests.conftest import ROOT
 from tests.services import require_postgres, require_redis
+from tests.support import ROOT
 
 
 def bench(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
