@@ -52,7 +52,7 @@ test: $(VENV)/.dev-installed system-packages
 
 # Figures, not pass/fail: writes the tables of docs/performance.md (about 20 minutes).
 bench: $(VENV)/.dev-installed
-	$(BIN)/python bench/run_all.py
+	$(BIN)/python -m bench.run_all
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check --fix .

@@ -2,8 +2,8 @@
 broadcasts (or addresses) a prebuilt `new_order` frame. No Django, no database, no channel
 layer. Every figure of our server is printed as a ratio to this, measured in the same run.
 
-    python bench/floor.py latency --mode broadcast --sockets 100 --jobs 100 --interval 0.1
-    python bench/floor.py sockets --sockets 5000
+    python -m bench.floor latency --mode broadcast --sockets 100 --jobs 100 --interval 0.1
+    python -m bench.floor sockets --sockets 5000
 """
 
 import argparse
@@ -13,24 +13,15 @@ import sys
 import time
 from datetime import datetime
 from decimal import Decimal
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import websockets
 
-from bench.harness import (
-    ServerProcess,
-    Sockets,
-    cpu_seconds,
-    free_port,
-    report,
-    rss_kib,
-    summary,
-)
+from bench.harness import Sockets, cpu_seconds, log_dir, report, rss_kib, summary
 from printing import protocol
 from printing.receipt import Receipt, ReceiptItem, render_receipt
+from tests.support.ports import free_port
+from tests.support.server import RunningServer
 
 RECEIPT = render_receipt(
     Receipt(
@@ -86,17 +77,16 @@ async def serve(port: int) -> None:
         await asyncio.Future()
 
 
-def start_floor() -> tuple[ServerProcess, str]:
+def start_floor() -> tuple[RunningServer, str]:
     port = free_port()
-    server = ServerProcess(
-        [sys.executable, "bench/floor.py", "serve", "--port", str(port)], {}, (port,)
-    )
-    return server, f"ws://127.0.0.1:{port}/"
+    command = [sys.executable, "-m", "bench.floor", "serve", "--port", str(port)]
+    server = RunningServer(command, ports=(port,), log_path=log_dir() / "floor.log")
+    return server.start(timeout=60), f"ws://127.0.0.1:{port}/"
 
 
 async def latency(args) -> dict:
     server, url = start_floor()
-    try:
+    with server:
         tokens = [str(i) for i in range(args.sockets)] if args.mode == "addressed" else None
         sockets = Sockets(url, args.sockets, tokens=tokens)
         await sockets.open()
@@ -121,13 +111,11 @@ async def latency(args) -> dict:
             jobs=len(starts),
             **summary(latencies),
         )
-    finally:
-        server.stop()
 
 
 async def sockets_at_rest(args) -> dict:
     server, url = start_floor()
-    try:
+    with server:
         await asyncio.sleep(0.5)
         before = rss_kib(server.pid)
         sockets = Sockets(url, args.sockets)
@@ -144,8 +132,6 @@ async def sockets_at_rest(args) -> dict:
             rss_per_socket_kib=(after - before) / args.sockets,
             cpu_at_rest_percent=cpu_rest,
         )
-    finally:
-        server.stop()
 
 
 def main() -> None:

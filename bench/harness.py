@@ -1,8 +1,10 @@
-"""What the benchmarks share: a fresh database, a real server process (ours or the bare
-websockets floor), many printer sockets in this process, and percentiles.
+"""What the benchmarks share: a fresh database, our server with the benchmarks' settings,
+many printer sockets in this process, and percentiles. Processes, ports and HTTP calls come
+from tests.support, as in the tests.
 
 Benchmarks print numbers; they are not tests. `make bench` runs them all and writes the
 table in docs/performance.md; `make test` runs each once at a tiny size so they do not rot.
+Run one from the project's root: `python -m bench.latency --help`.
 """
 
 import argparse
@@ -10,29 +12,38 @@ import asyncio
 import json
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import dataclass, field
-from http.cookiejar import CookieJar
 from pathlib import Path
-from urllib.parse import urlencode
 
 import websockets
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from tests.support import ROOT
+from tests.support.server import PrintServer
+from tests.support.web import StaffSession
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"
 )
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/8")
 API_KEY = "bench-" + secrets.token_hex(8)
+STAFF_USER = "bench"
 STAFF_PASSWORD = "bench-" + secrets.token_hex(8)
+
+# What every benchmark's orders hold: one drink.
+MENU = [
+    {
+        "name": "珍珠奶茶",
+        "size": "大杯",
+        "temperature": "正常冰",
+        "sugar": "正常糖",
+        "quantity": 1,
+        "unit_price": "25.00",
+    }
+]
 
 
 def arguments(doc: str, *, backend: bool = True) -> argparse.ArgumentParser:
@@ -62,25 +73,6 @@ def summary(values: list[float]) -> dict[str, float]:
         "p99": percentile(ms, 99),
         "max": max(ms, default=float("nan")),
     }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"nothing listens on {port}")
 
 
 def rss_kib(pid: int) -> int:
@@ -133,14 +125,14 @@ class Backend:
         )
         os.environ.update(backend.env())
         # The benchmarks set up data with the ORM from inside their event loop; it is setup,
-        # not the thing measured. Never passed to the server (see ServerProcess).
+        # not the thing measured. Never passed to a server (see RunningServer).
         os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
         import django
 
         django.setup()
         from django.contrib.auth import get_user_model
 
-        get_user_model().objects.create_user("bench", password=STAFF_PASSWORD, is_staff=True)
+        get_user_model().objects.create_user(STAFF_USER, password=STAFF_PASSWORD, is_staff=True)
         return backend
 
     def env(self) -> dict[str, str]:
@@ -154,6 +146,12 @@ class Backend:
         if self.redis_url:
             env["REDIS_URL"] = self.redis_url
         return env
+
+    def __enter__(self) -> "Backend":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
 
     def close(self) -> None:
         from django.db import connections
@@ -184,93 +182,30 @@ def make_printers(count: int, **fields) -> list[tuple[str, str]]:
     return printers
 
 
-# Server processes
+# Our server
 
 
-class ServerProcess:
-    def __init__(self, command: list[str], env: dict[str, str], ports: tuple[int, ...]) -> None:
-        log = tempfile.NamedTemporaryFile  # open for as long as the server runs
-        self.log = log("w+", prefix="bench-server-", suffix=".log", delete=False)
-        inherited = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
-        self.process = subprocess.Popen(
-            command, cwd=ROOT, env={**inherited, **env}, stdout=self.log, stderr=subprocess.STDOUT
-        )
-        for port in ports:
-            wait_for_port(port, self.process)
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+def log_dir() -> Path:
+    """A folder of its own for a server's log, kept after the run."""
+    return Path(tempfile.mkdtemp(prefix="bench-server-"))
 
 
-def start_print_server(backend: Backend, **env: str) -> tuple[ServerProcess, str, str]:
-    """runprintserver on free ports; returns (process, http base URL, ws URL)."""
-    http_port, ws_port = free_port(), free_port()
-    server = ServerProcess(
-        [
-            sys.executable,
-            "manage.py",
-            "runprintserver",
-            "--host",
-            "127.0.0.1",
-            "--http-port",
-            str(http_port),
-            "--ws-port",
-            str(ws_port),
-        ],
-        {
-            **backend.env(),
-            "PRINT_API_KEYS": API_KEY,
-            "PRINT_MAX_CONNECTIONS": "100000",
-            "PRINT_MAX_CONNECTIONS_PER_ADDRESS": "100000",
-            "LOG_LEVEL": "WARNING",
-            **env,
-        },
-        (http_port, ws_port),
-    )
-    return server, f"http://127.0.0.1:{http_port}", f"ws://127.0.0.1:{ws_port}/"
+def start_print_server(backend: Backend, **env: str) -> PrintServer:
+    """runprintserver on free ports, with no connection limits and quiet logs."""
+    settings = {
+        **backend.env(),
+        "PRINT_API_KEYS": API_KEY,
+        "PRINT_MAX_CONNECTIONS": "100000",
+        "PRINT_MAX_CONNECTIONS_PER_ADDRESS": "100000",
+        "LOG_LEVEL": "WARNING",
+        **env,
+    }
+    return PrintServer(log_dir(), **settings).start(timeout=60)
 
 
-class StaffSession:
-    """A logged-in back-office session over HTTP (the order board's confirm button)."""
-
-    def __init__(self, base: str) -> None:
-        self.base = base
-        self.jar = CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
-        self.opener.open(f"{base}/admin/login/", timeout=10).read()
-        self.post(
-            "/admin/login/", {"username": "bench", "password": STAFF_PASSWORD, "next": "/admin/"}
-        )
-
-    def post(self, path: str, fields: dict | None = None) -> bytes:
-        token = next(c.value for c in self.jar if c.name == "csrftoken")
-        request = urllib.request.Request(
-            f"{self.base}{path}",
-            data=urlencode({**(fields or {}), "csrfmiddlewaretoken": token}).encode(),
-            headers={"X-CSRFToken": token},
-        )
-        with self.opener.open(request, timeout=30) as response:
-            return response.read()
-
-
-def api_job(base: str, printer: str, content: str) -> int:
-    """A job for one printer through the direct job service (POST /api/jobs)."""
-    request = urllib.request.Request(
-        f"{base}/api/jobs",
-        data=json.dumps({"printer": printer, "content": content}).encode(),
-        headers={"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read())["job_id"]
+def staff_session(base: str) -> StaffSession:
+    """The benchmark's staff member, logged in (the order board's confirm button)."""
+    return StaffSession(base, STAFF_USER, STAFF_PASSWORD, timeout=30)
 
 
 # Printer sockets in this process

@@ -1,9 +1,9 @@
 """Confirm-to-receipt latency: from the job's creation in the confirming transaction to the
 last intended socket's receipt of `new_order`.
 
-    python bench/latency.py --mode broadcast --sockets 100 --jobs 100 --interval 0.1
-    python bench/latency.py --mode addressed --sockets 1000 --jobs 200 --interval 0.05
-    python bench/latency.py --mode cross-process --sockets 10 --jobs 50
+    python -m bench.latency --mode broadcast --sockets 100 --jobs 100 --interval 0.1
+    python -m bench.latency --mode addressed --sockets 1000 --jobs 200 --interval 0.05
+    python -m bench.latency --mode cross-process --sockets 10 --jobs 50
     (add --backend redis-pg for PostgreSQL + Redis)
 
 - broadcast: sockets bound to no printer; orders confirmed one after another through the
@@ -15,35 +15,22 @@ last intended socket's receipt of `new_order`.
 
 import asyncio
 import random
-import sys
 import threading
 import time
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.harness import (
+    API_KEY,
+    MENU,
     Backend,
     Sockets,
-    StaffSession,
-    api_job,
     arguments,
     make_printers,
     report,
+    staff_session,
     start_print_server,
     summary,
 )
-
-MENU = [
-    {
-        "name": "珍珠奶茶",
-        "size": "大杯",
-        "temperature": "正常冰",
-        "sugar": "正常糖",
-        "quantity": 1,
-        "unit_price": "25.00",
-    }
-]
+from tests.support.web import api_job
 
 
 def paced(count: int, interval: float, action) -> list:
@@ -79,72 +66,71 @@ def created_at(job_ids) -> dict[int, float]:
     }
 
 
-async def run(args) -> dict:
-    backend = Backend.create(args.backend)
+async def send_jobs(args, http: str, orders: list, printers: list) -> tuple[list[int], int]:
+    """The mode's jobs, one every --interval; their ids, and how many sockets get each."""
     from orders.services import order_create
     from printing.models import PrintJob
 
-    server = None
-    try:
-        tokens, printers = None, []
+    if args.mode == "broadcast":
+        staff = await asyncio.to_thread(staff_session, http)
+
+        def confirm(i):
+            staff.post(f"/backoffice/orders/{orders[i].pk}/confirm")
+            return orders[i].pk
+
+        await asyncio.to_thread(confirm, args.jobs)  # warm-up, not counted
+        order_ids = await asyncio.to_thread(paced, args.jobs, args.interval, confirm)
+        jobs = PrintJob.objects.filter(order_id__in=order_ids)
+        return list(jobs.values_list("pk", flat=True)), args.sockets
+    if args.mode == "addressed":
+        rng = random.Random(1)
+
+        def job(printer: str, content: str) -> int:
+            return api_job(http, printer, content, key=API_KEY, timeout=30)
+
+        await asyncio.to_thread(job, printers[0][0], "warm-up\n")
+
+        def create(i):
+            return job(rng.choice(printers)[0], f"测试小票 {i}\n珍珠奶茶 ¥25.00\n")
+
+        return await asyncio.to_thread(paced, args.jobs, args.interval, create), 1
+    lock = threading.Lock()
+
+    def confirm_here(i):
+        with lock:
+            order = order_create(items=MENU, confirm=True)
+        return PrintJob.objects.get(order=order).pk
+
+    return await asyncio.to_thread(paced, args.jobs, args.interval, confirm_here), args.sockets
+
+
+async def run(args) -> dict:
+    with Backend.create(args.backend) as backend:
+        from orders.services import order_create
+
+        tokens, printers, orders = None, [], []
         if args.mode == "addressed":
             printers = make_printers(args.sockets)
             tokens = [token for _, token in printers]
         elif args.mode == "broadcast":
             orders = [order_create(items=MENU) for _ in range(args.jobs + 1)]
-        server, http, ws = start_print_server(backend)
-        sockets = Sockets(ws, args.sockets, tokens=tokens)
-        await sockets.open()
-        await asyncio.to_thread(wait_registered, args.sockets)
-
-        if args.mode == "broadcast":
-            staff = await asyncio.to_thread(StaffSession, http)
-
-            def confirm(i):
-                staff.post(f"/backoffice/orders/{orders[i].pk}/confirm")
-                return orders[i].pk
-
-            await asyncio.to_thread(confirm, args.jobs)  # warm-up, not counted
-            order_ids = await asyncio.to_thread(paced, args.jobs, args.interval, confirm)
-            job_ids = list(
-                PrintJob.objects.filter(order_id__in=order_ids).values_list("pk", flat=True)
+        with start_print_server(backend) as server:
+            sockets = Sockets(server.ws_url, args.sockets, tokens=tokens)
+            await sockets.open()
+            await asyncio.to_thread(wait_registered, args.sockets)
+            job_ids, per_job = await send_jobs(args, server.http_url, orders, printers)
+            await sockets.wait_for(job_ids, per_job, within=120)
+            created = await asyncio.to_thread(created_at, job_ids)
+            latencies = [max(sockets.arrivals[j]) - created[j] for j in job_ids]
+            await sockets.close()
+            return report(
+                f"latency.{args.mode}",
+                backend=args.backend,
+                sockets=args.sockets,
+                jobs=len(job_ids),
+                duplicates=sockets.duplicates,
+                **summary(latencies),
             )
-            per_job = args.sockets
-        elif args.mode == "addressed":
-            rng = random.Random(1)
-            await asyncio.to_thread(api_job, http, printers[0][0], "warm-up\n")
-
-            def create(i):
-                return api_job(http, rng.choice(printers)[0], f"测试小票 {i}\n珍珠奶茶 ¥25.00\n")
-
-            job_ids = await asyncio.to_thread(paced, args.jobs, args.interval, create)
-            per_job = 1
-        else:
-            lock = threading.Lock()
-
-            def confirm_here(i):
-                with lock:
-                    order = order_create(items=MENU, confirm=True)
-                return PrintJob.objects.get(order=order).pk
-
-            job_ids = await asyncio.to_thread(paced, args.jobs, args.interval, confirm_here)
-            per_job = args.sockets
-        await sockets.wait_for(job_ids, per_job, within=120)
-        created = await asyncio.to_thread(created_at, job_ids)
-        latencies = [max(sockets.arrivals[j]) - created[j] for j in job_ids]
-        await sockets.close()
-        return report(
-            f"latency.{args.mode}",
-            backend=args.backend,
-            sockets=args.sockets,
-            jobs=len(job_ids),
-            duplicates=sockets.duplicates,
-            **summary(latencies),
-        )
-    finally:
-        if server is not None:
-            server.stop()
-        backend.close()
 
 
 def main() -> None:

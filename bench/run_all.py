@@ -1,8 +1,8 @@
 """Run every benchmark and write the results as Markdown tables (`make bench`).
 
-    python bench/run_all.py                     # full sizes, both backends: docs/performance.md
-    python bench/run_all.py --quick --output -  # tiny sizes, to stdout (what make test runs)
-    python bench/run_all.py --backends sqlite   # without Redis + PostgreSQL
+    python -m bench.run_all                     # full sizes, both backends: docs/performance.md
+    python -m bench.run_all --quick --output -  # tiny sizes, to stdout (what make test runs)
+    python -m bench.run_all --backends sqlite   # without Redis + PostgreSQL
 
 Each figure of our server sits next to the bare-websockets floor measured in the same run
 (bench/floor.py) and the target of the benchmark issue. The tables replace the block between
@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support import ROOT
+
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 BACKENDS = {"sqlite": "SQLite + in-memory", "redis-pg": "PostgreSQL + Redis"}
 
@@ -42,17 +43,17 @@ FULL = Sizes((10, 100, 1000), 100, 1000, 200, 50, 30, (1000, 5000), 30)
 QUICK = Sizes((3,), 3, 4, 3, 2, 2, (5,), 1)
 
 
-def run(script: str, *args: str, env: dict | None = None) -> dict:
-    """One benchmark in its own process; its JSON result line."""
-    command = [sys.executable, f"bench/{script}", *args, "--json"]
-    print("$", " ".join(command[1:]), file=sys.stderr, flush=True)
+def run(name: str, *args: str, env: dict | None = None) -> dict:
+    """One benchmark (`python -m bench.<name>`) in its own process; its JSON result line."""
+    command = [sys.executable, "-m", f"bench.{name}", *args, "--json"]
+    print("$ python", " ".join(command[1:]), file=sys.stderr, flush=True)
     started = time.monotonic()
     done = subprocess.run(
         command, cwd=ROOT, capture_output=True, text=True, env={**os.environ, **(env or {})}
     )
     if done.returncode != 0:
         sys.stderr.write(done.stdout + done.stderr)
-        raise SystemExit(f"bench/{script} {' '.join(args)} failed ({done.returncode})")
+        raise SystemExit(f"bench.{name} {' '.join(args)} failed ({done.returncode})")
     result = json.loads(done.stdout.strip().splitlines()[-1])
     print(f"  {time.monotonic() - started:.0f} s: {result}", file=sys.stderr, flush=True)
     return result
@@ -79,11 +80,11 @@ def latency_rows(sizes: Sizes, backends: list[str]) -> list[str]:
     floors = {}
     for count in sizes.broadcast_sockets:
         floors["broadcast", count] = run(
-            "floor.py", "latency", "--mode", "broadcast", "--sockets", str(count),
+            "floor", "latency", "--mode", "broadcast", "--sockets", str(count),
             "--jobs", str(sizes.broadcast_jobs), "--interval", "0.1",
         )  # fmt: skip
     floors["addressed", sizes.addressed_sockets] = run(
-        "floor.py", "latency", "--mode", "addressed", "--sockets", str(sizes.addressed_sockets),
+        "floor", "latency", "--mode", "addressed", "--sockets", str(sizes.addressed_sockets),
         "--jobs", str(sizes.addressed_jobs), "--interval", "0.05",
     )  # fmt: skip
     for backend in backends:
@@ -94,7 +95,7 @@ def latency_rows(sizes: Sizes, backends: list[str]) -> list[str]:
         runs.append(("cross-process", 10 if sizes is FULL else 2, sizes.cross_process_jobs, "0.1"))
         for mode, count, jobs, interval in runs:
             result = run(
-                "latency.py", "--backend", backend, "--mode", mode, "--sockets", str(count),
+                "latency", "--backend", backend, "--mode", mode, "--sockets", str(count),
                 "--jobs", str(jobs), "--interval", interval,
             )  # fmt: skip
             floor = floors.get((mode, count))
@@ -132,7 +133,7 @@ def throughput_rows(sizes: Sizes, backends: list[str]) -> list[str]:
     runs += [(b, ["--via", "orm", "--batch", "1", "--confirmers", "2"]) for b in backends]
     runs += [(b, ["--via", "http"]) for b in backends]
     for backend, extra in runs:
-        result = run("throughput.py", "--backend", backend, "--seconds", seconds, *extra)
+        result = run("throughput", "--backend", backend, "--seconds", seconds, *extra)
         limit = 150 if backend == "sqlite" else 300
         clean = result["lost"] == 0 and result["duplicates"] == 0
         if result["via"] != "orm-batch20":
@@ -155,11 +156,9 @@ def sockets_rows(sizes: Sizes, backends: list[str]) -> list[str]:
     ]
     rest = str(sizes.rest_seconds)
     for count in sizes.idle_sockets:
-        floor = run("floor.py", "sockets", "--sockets", str(count), "--rest", rest)
+        floor = run("floor", "sockets", "--sockets", str(count), "--rest", rest)
         for backend in backends:
-            result = run(
-                "sockets.py", "--backend", backend, "--sockets", str(count), "--rest", rest
-            )
+            result = run("sockets", "--backend", backend, "--sockets", str(count), "--rest", rest)
             target, ok = "-", result["alive"] == count
             if count >= 5000:
                 target = "< 100 KiB, < 5 %"

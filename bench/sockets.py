@@ -1,17 +1,13 @@
 """Idle printer sockets on one server process: memory per socket and CPU at rest.
 
-    python bench/sockets.py --sockets 1000
-    python bench/sockets.py --sockets 5000 --rest 30
+    python -m bench.sockets --sockets 1000
+    python -m bench.sockets --sockets 5000 --rest 30
 
 Every socket is authenticated with its own printer's token and bound to that printer, then
 left alone; the server keeps its heartbeats (pings, the heartbeat row, sweeps) going.
 """
 
 import asyncio
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.harness import (
     Backend,
@@ -27,40 +23,34 @@ from bench.latency import wait_registered
 
 
 async def run(args) -> dict:
-    backend = Backend.create(args.backend)
-    from django.conf import settings
+    with Backend.create(args.backend) as backend:
+        from django.conf import settings
 
-    server = None
-    try:
         printers = make_printers(args.sockets)
         env = {"PRINT_PING_INTERVAL": str(args.ping_interval)} if args.ping_interval else {}
-        server, _, ws = start_print_server(backend, **env)
-        await asyncio.sleep(2)  # the dispatcher started, first heartbeats done
-        before = rss_kib(server.pid)
-        sockets = Sockets(ws, args.sockets, tokens=[token for _, token in printers])
-        await sockets.open()
-        await asyncio.to_thread(wait_registered, args.sockets)
-        await asyncio.sleep(2)
-        after = rss_kib(server.pid)
-        cpu = cpu_seconds(server.pid)
-        await asyncio.sleep(args.rest)
-        cpu_at_rest = (cpu_seconds(server.pid) - cpu) / args.rest * 100
-        alive = sum(not task.done() for task in sockets.tasks)
-        await sockets.close()
-        return report(
-            "sockets",
-            backend=args.backend,
-            sockets=args.sockets,
-            ping_interval=args.ping_interval or settings.PRINT_PING_INTERVAL,
-            alive=alive,
-            rss_per_socket_kib=(after - before) / args.sockets,
-            rss_total_mib=after / 1024,
-            cpu_at_rest_percent=cpu_at_rest,
-        )
-    finally:
-        if server is not None:
-            server.stop()
-        backend.close()
+        with start_print_server(backend, **env) as server:
+            await asyncio.sleep(2)  # the dispatcher started, first heartbeats done
+            before = rss_kib(server.pid)
+            sockets = Sockets(server.ws_url, args.sockets, tokens=[token for _, token in printers])
+            await sockets.open()
+            await asyncio.to_thread(wait_registered, args.sockets)
+            await asyncio.sleep(2)
+            after = rss_kib(server.pid)
+            cpu = cpu_seconds(server.pid)
+            await asyncio.sleep(args.rest)
+            cpu_at_rest = (cpu_seconds(server.pid) - cpu) / args.rest * 100
+            alive = sum(not task.done() for task in sockets.tasks)
+            await sockets.close()
+            return report(
+                "sockets",
+                backend=args.backend,
+                sockets=args.sockets,
+                ping_interval=args.ping_interval or settings.PRINT_PING_INTERVAL,
+                alive=alive,
+                rss_per_socket_kib=(after - before) / args.sockets,
+                rss_total_mib=after / 1024,
+                cpu_at_rest_percent=cpu_at_rest,
+            )
 
 
 def main() -> None:

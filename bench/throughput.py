@@ -2,8 +2,8 @@
 one agent-like printer socket that reports `completed`; jobs completed per second over the
 run, then a check that nothing was lost and nothing delivered twice.
 
-    python bench/throughput.py --seconds 30
-    python bench/throughput.py --seconds 30 --backend redis-pg
+    python -m bench.throughput --seconds 30
+    python -m bench.throughput --seconds 30 --backend redis-pg
 
 Orders are placed beforehand (placing is not what is measured). The confirming side
 (`--via`): `http` (default) is staff pressing confirm on the order board, several at once,
@@ -15,35 +15,22 @@ per transaction through orders_confirm (one UPDATE; the jobs written in bulk).
 
 import asyncio
 import multiprocessing
-import sys
 import threading
 import time
 from datetime import UTC, datetime
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.harness import (
+    MENU,
     Backend,
     Sockets,
-    StaffSession,
     arguments,
     cpu_seconds,
     make_printers,
     report,
+    staff_session,
     start_print_server,
 )
-
-MENU = [
-    {
-        "name": "珍珠奶茶",
-        "size": "大杯",
-        "temperature": "正常冰",
-        "sugar": "正常糖",
-        "quantity": 1,
-        "unit_price": "25.00",
-    }
-]
+from tests.support.web import StaffSession
 
 
 def confirm_process(seconds: float, batch: int, order_ids: list[int], results) -> None:
@@ -114,67 +101,65 @@ def confirm_over_http(
         confirmed.append(order_id)
 
 
-async def run(args) -> dict:
-    backend = Backend.create(args.backend)
-    from printing.models import PrinterConfig, PrintJob
+def confirmers(args, http: str, stop: threading.Event, placed: list[int], confirmed: list[int]):
+    """The confirming side's threads, ready to start."""
+    if args.via == "http":
+        # Logged in before the clock starts: a login hashes a password on purpose slowly.
+        sessions = [staff_session(http) for _ in range(args.confirmers)]
+        return [
+            threading.Thread(target=confirm_over_http, args=(staff, stop, placed, confirmed))
+            for staff in sessions
+        ]
+    return [threading.Thread(target=confirm_over_orm, args=(args, placed, confirmed))]
 
-    server = None
-    try:
+
+async def run(args) -> dict:
+    with Backend.create(args.backend) as backend:
+        from printing.models import PrinterConfig, PrintJob
+
         [(name, token)] = make_printers(1)
         PrinterConfig.objects.filter(name=name).update(auto_print_orders=True)
         placed = place_orders(int(args.seconds * args.max_rate))
-        server, http, ws = start_print_server(backend)
-        client = Sockets(ws, 1, tokens=[token], ack=True)
-        await client.open()
+        with start_print_server(backend) as server:
+            client = Sockets(server.ws_url, 1, tokens=[token], ack=True)
+            await client.open()
 
-        stop, confirmed = threading.Event(), []
-        if args.via == "http":
-            # Logged in before the clock starts: a login hashes a password on purpose slowly.
-            sessions = [StaffSession(http) for _ in range(args.confirmers)]
-            threads = [
-                threading.Thread(target=confirm_over_http, args=(staff, stop, placed, confirmed))
-                for staff in sessions
-            ]
-        else:
-            threads = [threading.Thread(target=confirm_over_orm, args=(args, placed, confirmed))]
-        started = datetime.now(UTC)
-        cpu_before = cpu_seconds(server.pid)
-        for thread in threads:
-            thread.start()
-        await asyncio.sleep(args.seconds)
-        stop.set()
-        for thread in threads:
-            await asyncio.to_thread(thread.join)
-        window_end = datetime.now(UTC)
-        server_cpu = cpu_seconds(server.pid) - cpu_before
+            stop, confirmed = threading.Event(), []
+            threads = confirmers(args, server.http_url, stop, placed, confirmed)
+            started = datetime.now(UTC)
+            cpu_before = cpu_seconds(server.pid)
+            for thread in threads:
+                thread.start()
+            await asyncio.sleep(args.seconds)
+            stop.set()
+            for thread in threads:
+                await asyncio.to_thread(thread.join)
+            window_end = datetime.now(UTC)
+            server_cpu = cpu_seconds(server.pid) - cpu_before
 
-        # Drain: every confirmed order's receipt must come out.
-        deadline = time.monotonic() + args.drain
-        jobs = PrintJob.objects.filter(order_id__in=confirmed)
-        while jobs.exclude(status="completed").exists() and time.monotonic() < deadline:  # noqa: ASYNC110
-            await asyncio.sleep(0.2)
-        completed_in_window = jobs.filter(
-            completed_at__gte=started, completed_at__lte=window_end
-        ).count()
-        job_ids = set(jobs.values_list("pk", flat=True))
-        received = set(client.arrivals)
-        await client.close()
-        return report(
-            "throughput",
-            backend=args.backend,
-            via=args.via if args.via == "http" else f"orm-batch{args.batch}",
-            seconds=args.seconds,
-            confirmed=len(confirmed),
-            jobs_per_second=completed_in_window / args.seconds,
-            server_cpu_ms_per_job=server_cpu * 1000 / max(completed_in_window, 1),
-            server_cpu_percent=server_cpu / args.seconds * 100,
-            lost=len(job_ids - received) + jobs.exclude(status="completed").count(),
-            duplicates=client.duplicates,
-        )
-    finally:
-        if server is not None:
-            server.stop()
-        backend.close()
+            # Drain: every confirmed order's receipt must come out.
+            deadline = time.monotonic() + args.drain
+            jobs = PrintJob.objects.filter(order_id__in=confirmed)
+            while jobs.exclude(status="completed").exists() and time.monotonic() < deadline:  # noqa: ASYNC110
+                await asyncio.sleep(0.2)
+            completed_in_window = jobs.filter(
+                completed_at__gte=started, completed_at__lte=window_end
+            ).count()
+            job_ids = set(jobs.values_list("pk", flat=True))
+            received = set(client.arrivals)
+            await client.close()
+            return report(
+                "throughput",
+                backend=args.backend,
+                via=args.via if args.via == "http" else f"orm-batch{args.batch}",
+                seconds=args.seconds,
+                confirmed=len(confirmed),
+                jobs_per_second=completed_in_window / args.seconds,
+                server_cpu_ms_per_job=server_cpu * 1000 / max(completed_in_window, 1),
+                server_cpu_percent=server_cpu / args.seconds * 100,
+                lost=len(job_ids - received) + jobs.exclude(status="completed").count(),
+                duplicates=client.duplicates,
+            )
 
 
 def main() -> None:

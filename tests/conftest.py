@@ -1,8 +1,4 @@
 import os
-import socket
-import subprocess
-import sys
-import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -13,8 +9,7 @@ from django.db import connection
 from orders.services import order_create
 from printing.delivery.dispatcher import stop_dispatcher
 from printing.models import PrinterConfig
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.server import PrintServer
 
 # The shop's own example clients, copied verbatim from the system description; tests run them
 # unchanged (ruff leaves them alone, see pyproject.toml).
@@ -104,12 +99,6 @@ def make_order(db):
     return make
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def database_url() -> str:
     """The URL of the database this test uses, for a server started as a subprocess."""
     settings = connection.settings_dict
@@ -123,99 +112,13 @@ def database_url() -> str:
     )
 
 
-def wait_for_port(port: int, *, process: subprocess.Popen, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with code {process.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"nothing listens on port {port} after {timeout} s")
-
-
-class PrintServer:
-    """`manage.py runprintserver` as a real subprocess on free loopback ports."""
-
-    def __init__(
-        self,
-        log_dir: Path,
-        *,
-        http_port: int | None = None,
-        ws_port: int | None = None,
-        tls: tuple[Path, Path] | None = None,
-        **env: str,
-    ) -> None:
-        self.http_port = http_port or free_port()
-        self.ws_port = ws_port or free_port()
-        self.tls = tls
-        self.log_path = log_dir / f"server-{self.ws_port}.log"
-        self.env = {
-            **os.environ,
-            "DATABASE_URL": database_url(),
-            "DJANGO_SECRET_KEY": "test-secret-key",
-            "PRINT_POLL_INTERVAL": "0.2",
-            "PRINT_HEARTBEAT_INTERVAL": "1",
-            "LOG_LEVEL": "INFO",
-            "PYTHONUNBUFFERED": "1",
-            **env,
-        }
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.ws_port}"
-
-    @property
-    def http_url(self) -> str:
-        return f"http://127.0.0.1:{self.http_port}"
-
-    def start(self) -> "PrintServer":
-        log = self.log_path.open("a")
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "manage.py",
-                "runprintserver",
-                "--host",
-                "127.0.0.1",
-                "--http-port",
-                str(self.http_port),
-                "--ws-port",
-                str(self.ws_port),
-                *(
-                    ["--tls-cert", str(self.tls[0]), "--tls-key", str(self.tls[1])]
-                    if self.tls
-                    else []
-                ),
-            ],
-            cwd=ROOT,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        wait_for_port(self.ws_port, process=self.process)
-        wait_for_port(self.http_port, process=self.process)
-        return self
-
-    def kill(self) -> None:
-        """kill -9: no shutdown handler runs."""
-        if self.process and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-    def log(self) -> str:
-        return self.log_path.read_text() if self.log_path.exists() else ""
+# A test's server: short sweeps and heartbeats, so that tests wait seconds, not minutes.
+SERVER_ENV = {
+    "DJANGO_SECRET_KEY": "test-secret-key",
+    "PRINT_POLL_INTERVAL": "0.2",
+    "PRINT_HEARTBEAT_INTERVAL": "1",
+    "LOG_LEVEL": "INFO",
+}
 
 
 @pytest.fixture
@@ -224,6 +127,7 @@ def print_server(transactional_db, tmp_path):
     servers: list[PrintServer] = []
 
     def start(**options) -> PrintServer:
+        options = {"DATABASE_URL": database_url(), **SERVER_ENV, **options}
         server = PrintServer(tmp_path, **options).start()
         servers.append(server)
         return server

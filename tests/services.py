@@ -1,19 +1,20 @@
 """Real Redis and PostgreSQL for the tests: reachability checks that skip on a laptop without
-them and fail under CI=true, a private redis-server that a test may stop and restart, and a
+them and fail under CI=true, a private redis-server that a test may kill and restart, and a
 TCP proxy that cuts a server off from PostgreSQL and lets it back."""
 
 import contextlib
 import os
 import shutil
 import socket
-import subprocess
 import threading
 import time
 import uuid
+from typing import Self
 
 import pytest
 
-from tests.conftest import free_port, wait_for_port
+from tests.support.ports import free_port
+from tests.support.server import RunningServer
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
 
@@ -50,47 +51,24 @@ def channel_prefix() -> str:
     return f"test{uuid.uuid4().hex[:10]}"
 
 
-class RedisServer:
-    """A redis-server of the test's own, on a free port, to stop and start at will."""
+class RedisServer(RunningServer):
+    """A redis-server of the test's own, on a free port, to kill and start again at will."""
 
     def __init__(self, tmp_path) -> None:
         binary = shutil.which("redis-server")
         if binary is None:
             unavailable("redis-server is not installed")
-        self.binary = binary
         self.port = free_port()
-        self.dir = tmp_path
-        self.process: subprocess.Popen | None = None
+        command = [binary, "--port", str(self.port), "--bind", "127.0.0.1"]
+        command += ["--save", "", "--appendonly", "no", "--dir", str(tmp_path)]
+        super().__init__(command, ports=(self.port,), log_path=tmp_path / "redis.log")
 
     @property
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def start(self) -> "RedisServer":
-        self.process = subprocess.Popen(
-            [
-                self.binary,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.dir),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_for_port(self.port, process=self.process, timeout=10)
-        return self
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=10)
+    def start(self, *, timeout: float = 10) -> Self:
+        return super().start(timeout=timeout)
 
 
 class TcpProxy:

@@ -13,9 +13,9 @@ from channels.db import database_sync_to_async
 
 from printing.models import PrintJob, PrintJobEvent
 from printing.services import printer_token_issue
-from tests.conftest import ROOT
 from tests.fake_printer import FakePrinter
 from tests.helpers import confirmed_order, create_printer, eventually, job_status
+from tests.support import ROOT
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

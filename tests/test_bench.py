@@ -13,13 +13,14 @@ import sys
 
 import pytest
 
-from tests.conftest import ROOT
 from tests.services import require_postgres, require_redis
+from tests.support import ROOT
 
 
-def bench(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+def bench(name: str, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    """`python -m bench.<name> args...` from the project's root, as make bench runs it."""
     done = subprocess.run(
-        [sys.executable, *args],
+        [sys.executable, "-m", f"bench.{name}", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -70,7 +71,7 @@ def test_make_bench_writes_its_tables_into_the_performance_page_and_keeps_the_pr
         "\n## What the profiles showed\n\nAlso by hand.\n"
     )
 
-    bench("bench/run_all.py", "--quick", "--backends", "sqlite", "--output", str(page))
+    bench("run_all", "--quick", "--backends", "sqlite", "--output", str(page))
 
     text = page.read_text()
     assert text.startswith("# Performance\n\nWritten by hand.\n")
@@ -82,11 +83,11 @@ def test_make_bench_writes_its_tables_into_the_performance_page_and_keeps_the_pr
 
 
 def test_each_benchmark_prints_its_figures_for_a_person_and_as_json():
-    plain = bench("bench/floor.py", "latency", "--sockets", "2", "--jobs", "2").stdout
+    plain = bench("floor", "latency", "--sockets", "2", "--jobs", "2").stdout
     assert re.fullmatch(
         r"floor\.latency\.broadcast sockets=2 jobs=2 p50=[\d.]+ p99=[\d.]+ max=[\d.]+\n", plain
     )
-    line = bench("bench/latency.py", "--mode", "addressed", "--sockets", "2", "--jobs", "2",
+    line = bench("latency", "--mode", "addressed", "--sockets", "2", "--jobs", "2",
                  "--json").stdout  # fmt: skip
     result = json.loads(line)
     assert result["bench"] == "latency.addressed"
@@ -99,6 +100,6 @@ def test_make_bench_runs_on_postgres_and_redis():
     require_postgres()
     require_redis()
 
-    block = bench("bench/run_all.py", "--quick", "--backends", "redis-pg", "--output", "-").stdout
+    block = bench("run_all", "--quick", "--backends", "redis-pg", "--output", "-").stdout
 
     check_tables(block, "PostgreSQL + Redis")

@@ -15,8 +15,9 @@ from orders.services import order_create
 from printing import protocol
 from printing.models import PrinterConfig, PrintJob
 from printing.services import print_job_create_test
-from tests.conftest import MILK_TEA, ROOT
+from tests.conftest import MILK_TEA
 from tests.services import unavailable
+from tests.support import ROOT
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 

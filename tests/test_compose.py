@@ -11,7 +11,7 @@ from django.core.management import load_command_class
 
 from printing.agent import parse_args
 from shop import env
-from tests.conftest import ROOT
+from tests.support import ROOT
 
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]

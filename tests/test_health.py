@@ -1,6 +1,6 @@
 import pytest
 
-from tests.conftest import free_port
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.django_db
 

@@ -2,11 +2,7 @@
 deployment meets: a process killed, Redis restarted, PostgreSQL gone for a while."""
 
 import asyncio
-import json
 import time
-import urllib.request
-from http.cookiejar import CookieJar
-from urllib.parse import urlencode
 
 import pytest
 from channels.db import database_sync_to_async
@@ -25,6 +21,7 @@ from tests.services import (
     require_postgres,
     require_redis,
 )
+from tests.support.web import StaffSession, api_job, healthz
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -40,47 +37,8 @@ def services():
     require_postgres()
 
 
-class StaffHttp:
-    """A logged-in staff member's browser session against one server, over real HTTP."""
-
-    def __init__(self, base: str, username: str, password: str) -> None:
-        self.base = base
-        self.jar = CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
-        self.opener.open(f"{base}/admin/login/", timeout=10).read()
-        form = {"username": username, "password": password, "next": "/admin/"}
-        self.post("/admin/login/", form, ajax=False)
-
-    def csrf(self) -> str:
-        return next(cookie.value for cookie in self.jar if cookie.name == "csrftoken")
-
-    def post(self, path: str, fields: dict | None = None, *, ajax: bool = True) -> bytes:
-        fields = {**(fields or {}), "csrfmiddlewaretoken": self.csrf()}
-        request = urllib.request.Request(
-            f"{self.base}{path}",
-            data=urlencode(fields).encode(),
-            headers={"X-CSRFToken": self.csrf(), "Referer": f"{self.base}{path}"} if ajax else {},
-        )
-        with self.opener.open(request, timeout=10) as response:
-            return response.read()
-
-
-def api_job(server, printer: str, content: str) -> int:
-    request = urllib.request.Request(
-        f"{server.http_url}/api/jobs",
-        data=json.dumps({"printer": printer, "content": content}).encode(),
-        headers={"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())["job_id"]
-
-
-def healthz(server) -> tuple[int, dict]:
-    try:
-        with urllib.request.urlopen(f"{server.http_url}/healthz", timeout=10) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
+def kitchen_job(server, content: str) -> int:
+    return api_job(server.http_url, "厨房打印机", content, key=API_KEY)
 
 
 def scale_out_env(**extra: str) -> dict:
@@ -104,7 +62,7 @@ async def test_an_order_confirmed_on_one_process_reaches_a_socket_on_the_other_a
     a, b = print_server(**env), print_server(**env)
     client = HonestPrinter(b.ws_url, "厨房打印机").start()
     await asyncio.wait_for(client.connected.wait(), 10)
-    staff = await asyncio.to_thread(StaffHttp, a.http_url, "cashier", "pass-1234-word")
+    staff = await asyncio.to_thread(StaffSession, a.http_url, "cashier", "pass-1234-word")
 
     latencies = []
     for _ in range(5):
@@ -127,10 +85,10 @@ async def test_kill_9_of_one_process_moves_its_printer_to_the_other(print_server
     client = HonestPrinter([b.ws_url, a.ws_url], "厨房打印机", report_delay=0.2).start()
     await asyncio.wait_for(client.connected.wait(), 10)
 
-    jobs = [await asyncio.to_thread(api_job, a, "厨房打印机", f"单 {n}\n") for n in range(10)]
+    jobs = [await asyncio.to_thread(kitchen_job, a, f"单 {n}\n") for n in range(10)]
     await eventually(lambda: len(client.printed) >= 3)
     b.kill()
-    jobs += [await asyncio.to_thread(api_job, a, "厨房打印机", f"单 {n}\n") for n in range(10, 20)]
+    jobs += [await asyncio.to_thread(kitchen_job, a, f"单 {n}\n") for n in range(10, 20)]
 
     await eventually(lambda: not PrintJob.objects.exclude(status="completed").exists(), within=30)
     assert sorted(client.printed) == sorted(jobs)
@@ -161,7 +119,7 @@ async def test_jobs_keep_coming_while_redis_restarts_and_the_fast_path_comes_bac
 
     async def latency() -> float:
         started = time.monotonic()
-        job_id = await asyncio.to_thread(api_job, server, "厨房打印机", "x\n")
+        job_id = await asyncio.to_thread(kitchen_job, server, "x\n")
         await eventually(lambda: job_id in client.arrivals, within=10)
         return client.arrivals[job_id] - started
 
@@ -170,16 +128,16 @@ async def test_jobs_keep_coming_while_redis_restarts_and_the_fast_path_comes_bac
         return all([await latency() < 0.3 for _ in range(3)])
 
     assert await fast_path()
-    redis_server.stop()
+    redis_server.kill()
     # Without Redis the sweep delivers (every 3 s here), and the socket stays open.
     assert await latency() < 6
-    status, health = await asyncio.to_thread(healthz, server)
+    status, health = await asyncio.to_thread(healthz, server.http_url)
     assert status == 503
     assert not health["channel_layer"]["ok"]
     assert client.connections == 1
 
     redis_server.start()
-    await eventually(lambda: healthz(server)[0] == 200, within=15)
+    await eventually(lambda: healthz(server.http_url)[0] == 200, within=15)
     deadline = time.monotonic() + 30
     while not await fast_path():
         assert time.monotonic() < deadline, "the fast path did not come back"
@@ -200,8 +158,8 @@ async def test_postgres_gone_for_a_while_keeps_the_sockets_and_delivers_after(pr
     await asyncio.wait_for(client.connected.wait(), 10)
 
     proxy.cut()
-    await eventually(lambda: healthz(server)[0] == 503, within=15)
-    _, health = await asyncio.to_thread(healthz, server)
+    await eventually(lambda: healthz(server.http_url)[0] == 503, within=15)
+    _, health = await asyncio.to_thread(healthz, server.http_url)
     assert not health["database"]["ok"]
     assert health["database"]["error"]
     # Orders confirmed elsewhere meanwhile (this process still reaches the database).

@@ -8,8 +8,8 @@ import sys
 
 import polib
 
-from tests.conftest import ROOT
 from tests.services import unavailable
+from tests.support import ROOT
 
 CATALOGUE = ROOT / "locale" / "zh_Hans" / "LC_MESSAGES"
 
