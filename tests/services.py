@@ -7,7 +7,6 @@ import os
 import shutil
 import socket
 import threading
-import time
 import uuid
 from typing import Self
 
@@ -128,14 +127,3 @@ class TcpProxy:
 def _shut(sock: socket.socket) -> None:
     with contextlib.suppress(OSError):
         sock.shutdown(socket.SHUT_RDWR)
-
-
-def wait_until(check, *, within: float = 10.0, interval: float = 0.05):
-    deadline = time.monotonic() + within
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {within} s")
-        time.sleep(interval)
