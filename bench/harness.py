@@ -33,6 +33,8 @@ POSTGRES_ADMIN_URL = os.environ.get(
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/8")
 API_KEY = "bench-" + secrets.token_hex(8)
 STAFF_PASSWORD = "bench-" + secrets.token_hex(8)
+# The server refuses a short or published key; every process of one run shares this one.
+SECRET_KEY = secrets.token_urlsafe(50)
 
 
 def arguments(doc: str, *, backend: bool = True) -> argparse.ArgumentParser:
@@ -146,7 +148,7 @@ class Backend:
     def env(self) -> dict[str, str]:
         env = {
             "DATABASE_URL": self.database_url,
-            "DJANGO_SECRET_KEY": "bench-secret-key",
+            "DJANGO_SECRET_KEY": SECRET_KEY,
             "DJANGO_SETTINGS_MODULE": "shop.settings",
             "LOG_LEVEL": "WARNING",
             "PRINT_CHANNEL_PREFIX": self.prefix,

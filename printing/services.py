@@ -195,6 +195,18 @@ def printer_token_issue(*, printer: PrinterConfig) -> str:
     """A new secret token for the printer, returned once; the old one stops working and the
     sockets that used it are closed."""
     token = access.token_new()
+    printer_token_set(printer=printer, token=token)
+    return token
+
+
+TOKEN_MIN_LENGTH = 32
+
+
+def printer_token_set(*, printer: PrinterConfig, token: str) -> None:
+    """Make `token` the printer's token (provisioning, e.g. docker compose, where the agent
+    and the server are given the same secret); sockets that used another one are closed."""
+    if len(token) < TOKEN_MIN_LENGTH or not token.isprintable() or token != token.strip():
+        raise ValueError(f"a printer token needs at least {TOKEN_MIN_LENGTH} printable characters")
     with transaction.atomic():
         PrinterConfig.objects.filter(pk=printer.pk).update(
             token_hash=access.token_hash(token),
@@ -203,7 +215,6 @@ def printer_token_issue(*, printer: PrinterConfig) -> str:
         )
         ring_on_commit(printers_recheck, [printer.pk])
     logger.info("printer=%s event=token_issued", printer.pk)
-    return token
 
 
 def printer_set_active(*, printer: PrinterConfig, active: bool) -> None:

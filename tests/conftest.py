@@ -1,4 +1,5 @@
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -19,6 +20,10 @@ ROOT = Path(__file__).resolve().parent.parent
 # The shop's own example clients, copied verbatim from the system description; tests run them
 # unchanged (ruff leaves them alone, see pyproject.toml).
 SEED_CLIENTS = Path(__file__).resolve().parent / "seed_clients"
+
+# Servers started by the tests share one key, never one written in the repository (a server
+# refuses those).
+SERVER_SECRET_KEY = secrets.token_urlsafe(50)
 
 MILK_TEA = {
     "name": "珍珠奶茶",
@@ -155,7 +160,7 @@ class PrintServer:
         self.env = {
             **os.environ,
             "DATABASE_URL": database_url(),
-            "DJANGO_SECRET_KEY": "test-secret-key",
+            "DJANGO_SECRET_KEY": SERVER_SECRET_KEY,
             "PRINT_POLL_INTERVAL": "0.2",
             "PRINT_HEARTBEAT_INTERVAL": "1",
             "LOG_LEVEL": "INFO",
