@@ -3,14 +3,17 @@ supports: its commands parse, its variables are ones the settings read, its addr
 its services, migrations run once before the web replicas, every service is checked, and its
 secrets come from the environment."""
 
+import io
 import re
+import secrets
 import shlex
 from urllib.parse import urlsplit
 
 import pytest
 import yaml
-from django.core.management import get_commands, load_command_class
+from django.core.management import CommandError, call_command, get_commands, load_command_class
 
+from printing.access import token_hash
 from printing.agent import parse_args
 from shop import env
 from tests.conftest import ROOT
@@ -132,3 +135,22 @@ def test_the_image_holds_what_the_commands_need():
     assert "pip install --no-cache-dir -r requirements.txt" in dockerfile
     for folder in ("shop", "orders", "printing", "templates", "locale"):
         assert f"COPY {folder} {folder}" in dockerfile
+
+
+@pytest.mark.django_db
+def test_the_migration_gives_the_agents_token_to_its_printer(make_printer, monkeypatch):
+    printer = make_printer()
+    monkeypatch.setenv("PRINT_AGENT_TOKEN", "too-short")
+    with pytest.raises(CommandError, match="PRINT_AGENT_TOKEN: a printer token needs at least 32"):
+        call_command("printertoken", printer.name, "--from-env", "PRINT_AGENT_TOKEN")
+    printer.refresh_from_db()
+    assert printer.token_hash is None
+    token = secrets.token_urlsafe(32)
+    monkeypatch.setenv("PRINT_AGENT_TOKEN", token)
+    out = io.StringIO()
+    call_command(
+        "printertoken", printer.name, "--from-env", "PRINT_AGENT_TOKEN", stdout=out, stderr=out
+    )
+    printer.refresh_from_db()
+    assert printer.token_hash == token_hash(token)
+    assert token not in out.getvalue()

@@ -184,6 +184,10 @@ def test_the_staff_groups_get_what_the_readme_says(shop):
     printer.refresh_from_db()
     assert printer.token_hash is None
 
+    # Each sees links only to the screens it may open.
+    assert "/admin/print/test-client/" not in cashier.get("/admin/print/").content.decode()
+    assert "/admin/print/test-client/" not in cashier.get("/admin/").content.decode()
+    assert "/admin/print/test-client/" in manager.get("/admin/").content.decode()
     assert manager.get("/admin/print/test-client/").status_code == 200
     assert manager.post("/admin/print/ticket", {"printer": printer.pk}).status_code == 200
     action(manager, "printing_printerconfig", "issue_token", printer.pk)
