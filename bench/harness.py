@@ -7,6 +7,7 @@ table in docs/performance.md; `make test` runs each once at a tiny size so they 
 
 import argparse
 import asyncio
+import io
 import json
 import os
 import secrets
@@ -141,8 +142,15 @@ class Backend:
 
         django.setup()
         from django.contrib.auth import get_user_model
+        from django.contrib.auth.models import Group
+        from django.core.management import call_command
 
-        get_user_model().objects.create_user("bench", password=STAFF_PASSWORD, is_staff=True)
+        # The order board's confirm button needs a cashier's permissions.
+        call_command("staffgroups", stdout=io.StringIO())
+        staff = get_user_model().objects.create_user(
+            "bench", password=STAFF_PASSWORD, is_staff=True
+        )
+        staff.groups.add(Group.objects.get(name="cashier"))
         return backend
 
     def env(self) -> dict[str, str]:
