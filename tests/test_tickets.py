@@ -13,6 +13,7 @@ from django.core import signing
 from django.test import Client
 from django.utils import timezone
 
+from printing import protocol
 from printing.models import PrinterConfig, PrinterConnection, SocketTicket
 from printing.routing import websocket_urlpatterns
 from printing.services import printer_ticket_issue
@@ -64,6 +65,10 @@ async def test_a_ticket_from_the_ticket_view_opens_one_socket_as_its_printer():
     client, first = await open_with(ticket)
     assert first["type"] == "websocket.send"
     assert '"welcome"' in first["text"]
+    # The socket is the ticket's printer's, whatever it says it is.
+    await client.send_json_to(protocol.printer_info(name="收银台打印机"))
+    ack = await client.receive_json_from(timeout=5)
+    assert ack["printer"]["id"] == printer.pk
     connection = await database_sync_to_async(PrinterConnection.objects.get)()
     assert (connection.printer_id, connection.authenticated_by) == (printer.pk, "ticket")
     await client.disconnect()
