@@ -9,6 +9,7 @@ Run one from the project's root: `python -m bench.latency --help`.
 
 import argparse
 import asyncio
+import io
 import json
 import os
 import secrets
@@ -32,6 +33,8 @@ REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/8")
 API_KEY = "bench-" + secrets.token_hex(8)
 STAFF_USER = "bench"
 STAFF_PASSWORD = "bench-" + secrets.token_hex(8)
+# The server refuses a short or published key; every process of one run shares this one.
+SECRET_KEY = secrets.token_urlsafe(50)
 
 # What every benchmark's orders hold: one drink.
 MENU = [
@@ -131,14 +134,21 @@ class Backend:
 
         django.setup()
         from django.contrib.auth import get_user_model
+        from django.contrib.auth.models import Group
+        from django.core.management import call_command
 
-        get_user_model().objects.create_user(STAFF_USER, password=STAFF_PASSWORD, is_staff=True)
+        # The order board's confirm button needs a cashier's permissions.
+        call_command("staffgroups", stdout=io.StringIO())
+        staff = get_user_model().objects.create_user(
+            STAFF_USER, password=STAFF_PASSWORD, is_staff=True
+        )
+        staff.groups.add(Group.objects.get(name="cashier"))
         return backend
 
     def env(self) -> dict[str, str]:
         env = {
             "DATABASE_URL": self.database_url,
-            "DJANGO_SECRET_KEY": "bench-secret-key",
+            "DJANGO_SECRET_KEY": SECRET_KEY,
             "DJANGO_SETTINGS_MODULE": "shop.settings",
             "LOG_LEVEL": "WARNING",
             "PRINT_CHANNEL_PREFIX": self.prefix,

@@ -41,7 +41,7 @@ class OrderAdmin(admin.ModelAdmin):
             confirmed = services.order_confirm(order_id=order.pk)
             order.status, order.confirmed_at = confirmed.status, confirmed.confirmed_at
 
-    @admin.action(description=_("Confirm selected orders (print receipts)"))
+    @admin.action(description=_("Confirm selected orders (print receipts)"), permissions=["change"])
     def confirm_orders(self, request, queryset):
         confirmed = len(services.orders_confirm(order_ids=queryset.values_list("pk", flat=True)))
         self.message_user(
@@ -50,7 +50,7 @@ class OrderAdmin(admin.ModelAdmin):
             messages.SUCCESS,
         )
 
-    @admin.action(description=_("Reprint receipts of selected orders"))
+    @admin.action(description=_("Reprint receipts of selected orders"), permissions=["change"])
     def reprint_orders(self, request, queryset):
         printable = queryset.filter(status__in=[Order.Status.CONFIRMED, Order.Status.COMPLETED])
         jobs = [
@@ -64,7 +64,7 @@ class OrderAdmin(admin.ModelAdmin):
             messages.SUCCESS if jobs else messages.WARNING,
         )
 
-    @admin.action(description=_("Cancel selected orders"))
+    @admin.action(description=_("Cancel selected orders"), permissions=["change"])
     def cancel_orders(self, request, queryset):
         for pk in queryset.values_list("pk", flat=True):
             services.order_cancel(order_id=pk)

@@ -3,7 +3,6 @@
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
-from django.contrib.admin.views.decorators import staff_member_required
 from django.http import Http404, HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext_lazy as _
@@ -12,23 +11,23 @@ from django.views.decorators.http import require_GET, require_POST
 from orders import selectors, services
 from orders.models import Order
 from printing.services import print_jobs_reprint
-from shop.web import error, staff_actor, staff_json, ui_labels
+from shop.web import error, staff_actor, staff_json, staff_page, ui_labels
 
 
-@staff_member_required
+@staff_page("orders.view_order")
 def board(request: HttpRequest):
     context = {"title": _("Order board"), "shop_name": settings.SHOP_NAME, "labels": ui_labels()}
     return render(request, "orders/board.html", context)
 
 
 @require_GET
-@staff_json
+@staff_json("orders.view_order")
 def board_data(request: HttpRequest) -> JsonResponse:
     return JsonResponse(selectors.board_snapshot())
 
 
 @require_POST
-@staff_json
+@staff_json("orders.change_order")
 def confirm(request: HttpRequest, order_id: int) -> JsonResponse:
     """Confirm (and print). A double click, or two staff at once, confirm once."""
     try:
@@ -39,7 +38,7 @@ def confirm(request: HttpRequest, order_id: int) -> JsonResponse:
 
 
 @require_POST
-@staff_json
+@staff_json("orders.change_order")
 def cancel(request: HttpRequest, order_id: int) -> JsonResponse:
     try:
         order = services.order_cancel(order_id=order_id)
@@ -49,7 +48,7 @@ def cancel(request: HttpRequest, order_id: int) -> JsonResponse:
 
 
 @require_POST
-@staff_json
+@staff_json("orders.change_order")
 def reprint(request: HttpRequest, order_id: int) -> JsonResponse:
     order = get_object_or_404(Order, pk=order_id)
     if order.status not in (Order.Status.CONFIRMED, Order.Status.COMPLETED):
@@ -59,7 +58,7 @@ def reprint(request: HttpRequest, order_id: int) -> JsonResponse:
 
 
 @require_POST
-@staff_json
+@staff_json("orders.add_order")
 def create_test_order(request: HttpRequest) -> JsonResponse:
     """A test order from the board's small form (pending, to be confirmed)."""
     name = request.POST.get("name", "").strip()[:100]

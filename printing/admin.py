@@ -143,12 +143,16 @@ class PrinterConfigAdmin(admin.ModelAdmin):
     def address(self, obj):
         return f"{obj.ip_address}:{obj.port}" if obj.ip_address else "-"
 
+    def has_print_permission(self, request) -> bool:
+        # A test print is a new print job.
+        return request.user.has_perm("printing.add_printjob")
+
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         if change and "is_active" in form.changed_data:
             services.printer_changed(printer_id=obj.pk)
 
-    @admin.action(description=_("Send a test print"))
+    @admin.action(description=_("Send a test print"), permissions=["print"])
     def test_print(self, request, queryset):
         jobs = [
             services.print_job_create_test(printer=printer, actor=staff_actor(request.user))
@@ -160,19 +164,23 @@ class PrinterConfigAdmin(admin.ModelAdmin):
             messages.SUCCESS,
         )
 
-    @admin.action(description=_("Enable selected printers"))
+    @admin.action(description=_("Enable selected printers"), permissions=["change"])
     def enable(self, request, queryset):
         for printer in queryset:
             services.printer_set_active(printer=printer, active=True)
         self.message_user(request, _("Printers enabled."), messages.SUCCESS)
 
-    @admin.action(description=_("Disable selected printers (closes their sockets)"))
+    @admin.action(
+        description=_("Disable selected printers (closes their sockets)"), permissions=["change"]
+    )
     def disable(self, request, queryset):
         for printer in queryset:
             services.printer_set_active(printer=printer, active=False)
         self.message_user(request, _("Printers disabled."), messages.SUCCESS)
 
-    @admin.action(description=_("Issue a new token (the old one stops working)"))
+    @admin.action(
+        description=_("Issue a new token (the old one stops working)"), permissions=["change"]
+    )
     def issue_token(self, request, queryset):
         for printer in queryset:
             token = services.printer_token_issue(printer=printer)
@@ -249,7 +257,9 @@ class PrintJobAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
-    @admin.action(description=_("Retry selected jobs (failed, expired or cancelled)"))
+    @admin.action(
+        description=_("Retry selected jobs (failed, expired or cancelled)"), permissions=["change"]
+    )
     def retry_jobs(self, request, queryset):
         done = sum(
             services.print_job_retry(job_id=pk, actor=staff_actor(request.user))
@@ -257,7 +267,7 @@ class PrintJobAdmin(admin.ModelAdmin):
         )
         self._report(request, done, queryset.count(), _("retried"))
 
-    @admin.action(description=_("Cancel selected jobs (pending or sent)"))
+    @admin.action(description=_("Cancel selected jobs (pending or sent)"), permissions=["change"])
     def cancel_jobs(self, request, queryset):
         done = sum(
             services.print_job_cancel(job_id=pk, actor=staff_actor(request.user))

@@ -1,7 +1,10 @@
 """The printer agent: runs on the PC beside a receipt printer, keeps a WebSocket to the print
 server and prints what it is sent. Needs only websockets and python-escpos (no Django).
 
-    python -m printing.agent --url ws://SERVER:8765/ --token TOKEN --device network:192.168.1.50
+    export PRINT_AGENT_TOKEN=TOKEN
+    python -m printing.agent --url ws://SERVER:8765/ --device network:192.168.1.50
+
+(The token goes in the environment, not --token: any user of the machine can read a command line.)
 
 It never prints a job twice: the job ids it has printed are kept in its state file across
 restarts, and a repeated offer is only acknowledged again. A job it started but cannot know

@@ -24,6 +24,8 @@ class PrinterConsumer(AsyncWebsocketConsumer):
     # channel per socket would only cost a subscription and a waiting task each.
     channel_layer_alias = None
     socket = None
+    # The staff member whose ticket let this socket in.
+    ticket_user_id = None
 
     async def connect(self) -> None:
         dispatcher = await get_dispatcher()
@@ -71,6 +73,7 @@ class PrinterConsumer(AsyncWebsocketConsumer):
             address=address,
             printer_id=printer_id,
             token_hash=token_hash,
+            user_id=self.ticket_user_id,
             by=by,
         )
         self.bad_messages: list[float] = []
@@ -84,9 +87,10 @@ class PrinterConsumer(AsyncWebsocketConsumer):
             return access.refuse(access.FORBIDDEN, "origin not allowed"), None, None
         ticket = access.presented_ticket(self.scope)
         if ticket is not None:
-            printer = await db(services.printer_by_ticket)(ticket=ticket)
-            if printer is None:
+            admitted = await db(services.printer_by_ticket)(ticket=ticket)
+            if admitted is None:
                 return access.refuse(access.UNAUTHORIZED, "invalid or expired ticket"), None, None
+            printer, self.ticket_user_id = admitted
             if not printer.is_active:
                 return access.refuse(access.FORBIDDEN, "printer disabled"), None, None
             return access.ALLOW, printer.pk, None

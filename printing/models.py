@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, validate_ipv46_address
 from django.db import models
@@ -141,6 +142,9 @@ class PrinterConfig(models.Model):
         verbose_name = _("printer")
         verbose_name_plural = _("printers")
         ordering = ["name"]
+        permissions = [
+            ("use_test_client", _("Can connect as a printer with the WebSocket test client"))
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -370,3 +374,25 @@ class PrintJobEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job_id}: {self.from_status or '-'} -> {self.to_status} ({self.event})"
+
+
+# Opening a printer socket from the browser shows what that printer prints (customer phone
+# numbers included): a permission of its own, checked for as long as the socket is open.
+TEST_CLIENT_PERMISSION = "printing.use_test_client"
+
+
+class SocketTicket(models.Model):
+    """A one-minute, single-use pass for a staff member's browser to open a socket as one
+    printer (the WebSocket test tool). Only a hash of the pass is stored; redeeming it
+    deletes the row, so every server process agrees it was used."""
+
+    ticket_hash = models.CharField(max_length=64, unique=True)
+    printer = models.ForeignKey(PrinterConfig, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        db_table = "print_socket_ticket"
+
+    def __str__(self) -> str:
+        return f"ticket {self.pk} for printer {self.printer_id}"

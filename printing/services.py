@@ -6,17 +6,18 @@ Every entry point (the order services, the admin, the views, the consumer) calls
 
 import logging
 from collections.abc import Collection
+from datetime import timedelta
 
 from django.conf import settings
-from django.core import signing
 from django.db import transaction
 from django.utils import timezone
 
 from orders.models import Order, OrderItem
 from printing import access, tickets
 from printing.delivery.bell import jobs_announce, jobs_wake, printers_recheck, ring_on_commit
+from printing.delivery.presence import ticket_holders_allowed
 from printing.delivery.transitions import ACTOR_SERVER, Transition, jobs_insert, jobs_transition
-from printing.models import PrinterConfig, PrintJob
+from printing.models import PrinterConfig, PrintJob, SocketTicket
 from printing.receipt import render_test_page
 
 logger = logging.getLogger("printing.jobs")
@@ -194,6 +195,18 @@ def printer_token_issue(*, printer: PrinterConfig) -> str:
     """A new secret token for the printer, returned once; the old one stops working and the
     sockets that used it are closed."""
     token = access.token_new()
+    printer_token_set(printer=printer, token=token)
+    return token
+
+
+TOKEN_MIN_LENGTH = 32
+
+
+def printer_token_set(*, printer: PrinterConfig, token: str) -> None:
+    """Make `token` the printer's token (provisioning, e.g. docker compose, where the agent
+    and the server are given the same secret); sockets that used another one are closed."""
+    if len(token) < TOKEN_MIN_LENGTH or not token.isprintable() or token != token.strip():
+        raise ValueError(f"a printer token needs at least {TOKEN_MIN_LENGTH} printable characters")
     with transaction.atomic():
         PrinterConfig.objects.filter(pk=printer.pk).update(
             token_hash=access.token_hash(token),
@@ -202,7 +215,6 @@ def printer_token_issue(*, printer: PrinterConfig) -> str:
         )
         ring_on_commit(printers_recheck, [printer.pk])
     logger.info("printer=%s event=token_issued", printer.pk)
-    return token
 
 
 def printer_set_active(*, printer: PrinterConfig, active: bool) -> None:
@@ -225,19 +237,42 @@ def printer_by_token(*, token: str) -> PrinterConfig | None:
     return PrinterConfig.objects.filter(token_hash=access.token_hash(token)).first()
 
 
-TICKET_SALT = "printing.socket-ticket"
 TICKET_SECONDS = 60
 
 
-def printer_ticket_issue(*, printer: PrinterConfig, user: str) -> str:
-    """A one-minute pass for a staff member's browser to open a socket as this printer
-    (the WebSocket test tool): staff never see the printer's token."""
-    return signing.dumps({"printer": printer.pk, "by": user}, salt=TICKET_SALT)
+def printer_ticket_issue(*, printer: PrinterConfig, user) -> str:
+    """A one-minute, single-use pass for a staff member's browser to open a socket as this
+    printer (the WebSocket test tool): staff never see the printer's token. The socket stays
+    open only while that member may use the test client."""
+    ticket = access.token_new()
+    now = timezone.now()
+    # Whoever asks for a pass clears the expired ones: there are only ever a few.
+    SocketTicket.objects.filter(expires_at__lt=now).delete()
+    SocketTicket.objects.create(
+        ticket_hash=access.token_hash(ticket),
+        printer=printer,
+        user=user,
+        expires_at=now + timedelta(seconds=TICKET_SECONDS),
+    )
+    logger.info("printer=%s user=%s event=ticket_issued", printer.pk, user.pk)
+    return ticket
 
 
-def printer_by_ticket(*, ticket: str) -> PrinterConfig | None:
-    try:
-        data = signing.loads(ticket, salt=TICKET_SALT, max_age=TICKET_SECONDS)
-    except signing.BadSignature:
+def printer_by_ticket(*, ticket: str) -> tuple[PrinterConfig, int] | None:
+    """Redeem a pass: its printer and the staff member it was issued to, or None when it is
+    unknown, expired, already used, or its holder may no longer use the test client."""
+    found = (
+        SocketTicket.objects.filter(
+            ticket_hash=access.token_hash(ticket), expires_at__gt=timezone.now()
+        )
+        .select_related("printer")
+        .first()
+    )
+    # Deleting is redeeming: of two sockets presenting one pass, in any server process,
+    # only one deletes the row.
+    if found is None or not SocketTicket.objects.filter(pk=found.pk).delete()[0]:
         return None
-    return PrinterConfig.objects.filter(pk=data.get("printer")).first()
+    if found.user_id not in ticket_holders_allowed(user_ids=[found.user_id]):
+        logger.info("printer=%s user=%s event=ticket_refused", found.printer_id, found.user_id)
+        return None
+    return found.printer, found.user_id

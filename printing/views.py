@@ -10,7 +10,6 @@ from functools import wraps
 import redis
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.admin.views.decorators import staff_member_required
 from django.db import connection
 from django.db.models import QuerySet
 from django.http import HttpRequest, JsonResponse
@@ -21,41 +20,47 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from printing import access, protocol, selectors, services
-from printing.models import PrinterConfig, PrintJob
-from shop.web import error, staff_actor, staff_json, ui_labels
+from printing.models import TEST_CLIENT_PERMISSION, PrinterConfig, PrintJob
+from shop.web import error, staff_actor, staff_json, staff_page, ui_labels
 
 
-def api_view(view):
-    """Staff session (with its CSRF protection) or an API key; anything else gets 401."""
+def api_view(permission: str):
+    """An API key, or a staff session (with its CSRF protection) holding this model
+    permission; no credentials get 401, staff without the permission 403."""
 
-    @csrf_exempt
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs):
-        scheme, _, key = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() == "bearer" and access.api_key_valid(
-            key.strip(), settings.PRINT_API_KEYS
-        ):
-            request.api_actor = "api"
-        elif request.user.is_authenticated and request.user.is_staff:
-            rejected = CsrfViewMiddleware(lambda r: None).process_view(request, view, args, {})
-            if rejected is not None:
-                return error("csrf", "CSRF check failed", 403)
-            request.api_actor = staff_actor(request.user)
-        else:
-            return error("unauthorized", "staff login or API key required", 401)
-        return view(request, *args, **kwargs)
+    def decorate(view):
+        @csrf_exempt
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs):
+            scheme, _, key = request.headers.get("Authorization", "").partition(" ")
+            if scheme.lower() == "bearer" and access.api_key_valid(
+                key.strip(), settings.PRINT_API_KEYS
+            ):
+                request.api_actor = "api"
+            elif request.user.is_authenticated and request.user.is_staff:
+                rejected = CsrfViewMiddleware(lambda r: None).process_view(request, view, args, {})
+                if rejected is not None:
+                    return error("csrf", "CSRF check failed", 403)
+                if not request.user.has_perm(permission):
+                    return error("forbidden", f"permission required: {permission}", 403)
+                request.api_actor = staff_actor(request.user)
+            else:
+                return error("unauthorized", "staff login or API key required", 401)
+            return view(request, *args, **kwargs)
 
-    return wrapped
+        return wrapped
+
+    return decorate
 
 
 @require_GET
-@api_view
+@api_view("printing.view_printerconfig")
 def printers_status(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"printers": selectors.printers_status()})
 
 
 @require_POST
-@api_view
+@api_view("printing.add_printjob")
 def job_create(request: HttpRequest) -> JsonResponse:
     """POST {"printer": name or id, "content": text, "copies": 1, "priority": 5}."""
     try:
@@ -94,7 +99,10 @@ def job_create(request: HttpRequest) -> JsonResponse:
     )
 
 
-# The print dashboard and the WebSocket test tool (staff only)
+# The print dashboard and the WebSocket test tool (staff with model permissions: view to
+# see, change to act; a test print adds a job; the test tool has a permission of its own)
+
+SEE_PRINTING = ("printing.view_printerconfig", "printing.view_printjob")
 
 
 def _active_printer(printer_id: str) -> QuerySet[PrinterConfig]:
@@ -114,19 +122,19 @@ def _print_page(request: HttpRequest, template: str, title: str):
     return render(request, template, context)
 
 
-@staff_member_required
+@staff_page(*SEE_PRINTING)
 def dashboard(request: HttpRequest):
     return _print_page(request, "printing/dashboard.html", _("Print dashboard"))
 
 
 @require_GET
-@staff_json
+@staff_json(*SEE_PRINTING)
 def dashboard_data(request: HttpRequest) -> JsonResponse:
     return JsonResponse(selectors.dashboard_snapshot())
 
 
 @require_POST
-@staff_json
+@staff_json("printing.add_printjob")
 def test_print(request: HttpRequest) -> JsonResponse:
     """Test print on one printer (`printer` = id) or on every active one (`printer` = all)."""
     target = request.POST.get("printer", "")
@@ -142,31 +150,32 @@ def test_print(request: HttpRequest) -> JsonResponse:
 
 
 @require_POST
-@staff_json
+@staff_json("printing.change_printjob")
 def retry_failed(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
         {"retried": services.print_jobs_retry_failed(actor=staff_actor(request.user))}
     )
 
 
-@staff_member_required
+@staff_page(TEST_CLIENT_PERMISSION)
 def test_client(request: HttpRequest):
     return _print_page(request, "printing/test_client.html", _("WebSocket test client"))
 
 
 @require_POST
-@staff_json
+@staff_json(TEST_CLIENT_PERMISSION)
 def ticket(request: HttpRequest) -> JsonResponse:
-    """A one-minute pass for this browser to open a printer socket as the chosen printer."""
+    """A one-minute, single-use pass for this browser to open a printer socket as the chosen
+    printer."""
     printer = _active_printer(request.POST.get("printer", "")).first()
     if printer is None:
         return error("unknown_printer", "no such active printer", 404)
-    token = services.printer_ticket_issue(printer=printer, user=request.user.get_username())
-    return JsonResponse({"ticket": token, "printer": printer.name})
+    ticket = services.printer_ticket_issue(printer=printer, user=request.user)
+    return JsonResponse({"ticket": ticket, "printer": printer.name})
 
 
 @require_GET
-@staff_json
+@staff_json("printing.view_printjob")
 def job_detail(request: HttpRequest, job_id: int) -> JsonResponse:
     job = PrintJob.objects.filter(pk=job_id).select_related("printer").first()
     if job is None:

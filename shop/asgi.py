@@ -10,10 +10,16 @@ django_application = get_asgi_application()
 
 from asgiref.sync import ThreadSensitiveContext  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.conf import settings  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
 from printing.delivery.orm import orm_executor  # noqa: E402
 from printing.routing import websocket_urlpatterns  # noqa: E402
+from shop.keys import require_serving_key  # noqa: E402
+
+# Whatever serves this application (runprintserver, daphne, uvicorn) must not start with a
+# key anyone can read.
+require_serving_key(settings.SECRET_KEY)
 
 
 class OneDatabaseThread:

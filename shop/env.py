@@ -6,6 +6,7 @@ the variable, not silently fall back to a default.
 
 import ipaddress
 import os
+import re
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -91,3 +92,21 @@ def env_choice(name: str, default: str, choices: set[str]) -> str:
     if value.upper() in choices:
         return value.upper()
     raise ImproperlyConfigured(f"{name}={value!r} must be one of {', '.join(sorted(choices))}")
+
+
+_HEADER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*")
+_HEADER_VALUE = re.compile(r"[A-Za-z0-9._:/+-]+")
+
+
+def env_header_value(name: str) -> tuple[str, str] | None:
+    """`Header-Name=value` as Django's (META key, value), e.g. X-Forwarded-Proto=https ->
+    ("HTTP_X_FORWARDED_PROTO", "https"); unset is None."""
+    value = _raw(name)
+    if value is None:
+        return None
+    header, sep, expected = (part.strip() for part in value.partition("="))
+    if not (sep and _HEADER_NAME.fullmatch(header) and _HEADER_VALUE.fullmatch(expected)):
+        raise ImproperlyConfigured(
+            f"{name}={value!r} is not Header-Name=value (e.g. X-Forwarded-Proto=https)"
+        )
+    return "HTTP_" + header.upper().replace("-", "_"), expected

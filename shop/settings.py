@@ -8,7 +8,16 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from shop.env import env_bool, env_choice, env_float, env_int, env_list, env_networks, env_str
+from shop.env import (
+    env_bool,
+    env_choice,
+    env_float,
+    env_header_value,
+    env_int,
+    env_list,
+    env_networks,
+    env_str,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -165,9 +174,14 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
 LOGIN_URL = "admin:login"
+# Messages live in the session, not in a cookie: the admin shows a new printer token once
+# as a message, and a cookie is signed, not encrypted (anyone holding it can read it).
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 # django-admin-interface shows related-object pop-ups in an iframe.
 X_FRAME_OPTIONS = "SAMEORIGIN"
-SILENCED_SYSTEM_CHECKS = ["security.W019"]
+# W019: the admin's pop-ups need SAMEORIGIN (above). W021: HSTS preloading is a request to
+# browser vendors a shop makes for its whole domain, not a header this server should send.
+SILENCED_SYSTEM_CHECKS = ["security.W019", "security.W021"]
 
 LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})
 LOGGING = {
@@ -252,6 +266,18 @@ PRINT_API_KEYS = env_list("PRINT_API_KEYS", [])
 # in a reverse proxy, see README.md.
 PRINT_TLS_CERT = env_str("PRINT_TLS_CERT", "")
 PRINT_TLS_KEY = env_str("PRINT_TLS_KEY", "")
+# Behind a reverse proxy that terminates TLS: the header it sets on https requests, e.g.
+# "X-Forwarded-Proto=https". Only safe when the proxy always sets it (clients cannot).
+SECURE_PROXY_SSL_HEADER = env_header_value("DJANGO_SECURE_PROXY_SSL_HEADER")
+# Served over https (here, or in a proxy that says so): session and CSRF cookies never travel
+# in clear, plain http is redirected (not /healthz: load balancers probe it over http), and
+# browsers are told to come back only over https. runprintserver --tls-cert does the same.
+PRINT_HTTPS = bool(PRINT_TLS_CERT) or SECURE_PROXY_SSL_HEADER is not None
+PRINT_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 365 * 24 * 3600, minimum=0)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_SSL_REDIRECT = PRINT_HTTPS
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = PRINT_HSTS_SECONDS if PRINT_HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 # Network printers (connection "network"): the server prints to IP:port itself, with this
 # many printers at once per process, and probes idle ones this often.
 PRINT_NETWORK_WORKERS = env_int("PRINT_NETWORK_WORKERS", 4, minimum=1)

@@ -1,8 +1,11 @@
-"""Web helpers both apps' views use: JSON errors, staff-only JSON endpoints, the actor name
-of a staff member, and the words the screens' scripts show."""
+"""Web helpers both apps' views use: JSON errors, staff-only screens and JSON endpoints with
+the model permissions they need, the actor name of a staff member, and the words the
+screens' scripts show."""
 
 from functools import wraps
 
+from django.contrib.admin.views.decorators import staff_member_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, JsonResponse
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -14,16 +17,39 @@ def error(code: str, message: str, status: int) -> JsonResponse:
     return JsonResponse({"error": code, "message": message}, status=status)
 
 
-def staff_json(view):
-    """Staff only; JSON endpoints answer 403 instead of redirecting to the login page."""
+def staff_json(*permissions: str):
+    """Staff with these model permissions only; JSON endpoints answer 403 instead of
+    redirecting to the login page."""
 
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs):
-        if not (request.user.is_authenticated and request.user.is_staff):
-            return error("forbidden", "staff login required", 403)
-        return view(request, *args, **kwargs)
+    def decorate(view):
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs):
+            if not (request.user.is_authenticated and request.user.is_staff):
+                return error("forbidden", "staff login required", 403)
+            if not request.user.has_perms(permissions):
+                return error("forbidden", f"permission required: {', '.join(permissions)}", 403)
+            return view(request, *args, **kwargs)
 
-    return wrapped
+        return wrapped
+
+    return decorate
+
+
+def staff_page(*permissions: str):
+    """A staff screen: the login page for anyone else, 403 for staff without these model
+    permissions."""
+
+    def decorate(view):
+        @staff_member_required
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs):
+            if not request.user.has_perms(permissions):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorate
 
 
 def staff_actor(user) -> str:

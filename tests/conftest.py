@@ -1,4 +1,5 @@
 import os
+import secrets
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,6 +15,10 @@ from tests.support.server import PrintServer
 # The shop's own example clients, copied verbatim from the system description; tests run them
 # unchanged (ruff leaves them alone, see pyproject.toml).
 SEED_CLIENTS = Path(__file__).resolve().parent / "seed_clients"
+
+# Servers started by the tests share one key, never one written in the repository (a server
+# refuses those).
+SERVER_SECRET_KEY = secrets.token_urlsafe(50)
 
 MILK_TEA = {
     "name": "珍珠奶茶",
@@ -114,7 +119,7 @@ def database_url() -> str:
 
 # A test's server: short sweeps and heartbeats, so that tests wait seconds, not minutes.
 SERVER_ENV = {
-    "DJANGO_SECRET_KEY": "test-secret-key",
+    "DJANGO_SECRET_KEY": SERVER_SECRET_KEY,
     "PRINT_POLL_INTERVAL": "0.2",
     "PRINT_HEARTBEAT_INTERVAL": "1",
     "LOG_LEVEL": "INFO",

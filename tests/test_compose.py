@@ -1,14 +1,19 @@
 """docker-compose.yml cannot run here (no Docker engine), so it is held to what the project
 supports: its commands parse, its variables are ones the settings read, its addresses name
-its services, migrations run once before the web replicas, and every service is checked."""
+its services, migrations run once before the web replicas, every service is checked, and its
+secrets come from the environment."""
 
+import io
+import re
+import secrets
 import shlex
 from urllib.parse import urlsplit
 
 import pytest
 import yaml
-from django.core.management import get_commands, load_command_class
+from django.core.management import CommandError, call_command, get_commands, load_command_class
 
+from printing.access import token_hash
 from printing.agent import parse_args
 from shop import env
 from tests.support import ROOT
@@ -61,9 +66,41 @@ def test_the_agent_command_is_one_the_agent_accepts(tmp_path):
 
 def test_every_variable_is_one_the_settings_read():
     # Reading the settings module filled env.KNOWN with every name it asks for.
-    for service in OURS:
-        variables = set(SERVICES[service].get("environment", {}))
-        assert variables <= env.KNOWN, variables - env.KNOWN
+    variables = set(SERVICES["web"]["environment"])
+    assert variables <= env.KNOWN, variables - env.KNOWN
+    # The migration also provisions the agent's token (printertoken --from-env).
+    assert set(SERVICES["migrate"]["environment"]) == variables | {"PRINT_AGENT_TOKEN"}
+    # The agent reads PRINT_AGENT_<OPTION> for each of its options.
+    for variable in SERVICES["agent"]["environment"]:
+        option = variable.removeprefix("PRINT_AGENT_").lower()
+        assert variable.startswith("PRINT_AGENT_")
+        assert hasattr(parse_args([f"--{option.replace('_', '-')}", "x"]), option)
+
+
+def required_from_environment(value: str, name: str) -> bool:
+    """`${NAME:?message}`: compose takes it from the environment and refuses to start
+    without it."""
+    return re.fullmatch(rf"\$\{{{name}:\?[^}}]+\}}", value) is not None
+
+
+def test_the_secret_key_comes_from_the_environment_and_is_required():
+    for service in ("migrate", "web"):
+        key = SERVICES[service]["environment"]["DJANGO_SECRET_KEY"]
+        assert required_from_environment(key, "DJANGO_SECRET_KEY"), key
+
+
+def test_the_agent_connects_with_its_printers_token_not_as_a_trusted_network():
+    # Without PRINT_TRUSTED_NETWORKS only this machine may connect without a token.
+    assert "PRINT_TRUSTED_NETWORKS" not in SERVICES["web"]["environment"]
+    command = SERVICES["agent"]["command"]
+    assert "--token" not in command
+    token = SERVICES["agent"]["environment"]["PRINT_AGENT_TOKEN"]
+    assert required_from_environment(token, "PRINT_AGENT_TOKEN")
+    assert SERVICES["migrate"]["environment"]["PRINT_AGENT_TOKEN"] == token
+    # The migration gives that token to the printer the agent names.
+    name = parse_args(command[3:]).name
+    steps = django_commands(SERVICES["migrate"]["command"])
+    assert ["printertoken", name, "--from-env", "PRINT_AGENT_TOKEN"] in steps
 
 
 def test_addresses_name_the_compose_services():
@@ -74,7 +111,7 @@ def test_addresses_name_the_compose_services():
     assert database.path.lstrip("/") == SERVICES["postgres"]["environment"]["POSTGRES_DB"]
     assert database.username == SERVICES["postgres"]["environment"]["POSTGRES_USER"]
     assert urlsplit(environment["REDIS_URL"]).hostname == "redis"
-    assert SERVICES["migrate"]["environment"] == environment
+    assert SERVICES["migrate"]["environment"].items() >= environment.items()
 
 
 def test_migrations_run_once_before_the_web_replicas():
@@ -98,3 +135,22 @@ def test_the_image_holds_what_the_commands_need():
     assert "pip install --no-cache-dir -r requirements.txt" in dockerfile
     for folder in ("shop", "orders", "printing", "templates", "locale"):
         assert f"COPY {folder} {folder}" in dockerfile
+
+
+@pytest.mark.django_db
+def test_the_migration_gives_the_agents_token_to_its_printer(make_printer, monkeypatch):
+    printer = make_printer()
+    monkeypatch.setenv("PRINT_AGENT_TOKEN", "too-short")
+    with pytest.raises(CommandError, match="PRINT_AGENT_TOKEN: a printer token needs at least 32"):
+        call_command("printertoken", printer.name, "--from-env", "PRINT_AGENT_TOKEN")
+    printer.refresh_from_db()
+    assert printer.token_hash is None
+    token = secrets.token_urlsafe(32)
+    monkeypatch.setenv("PRINT_AGENT_TOKEN", token)
+    out = io.StringIO()
+    call_command(
+        "printertoken", printer.name, "--from-env", "PRINT_AGENT_TOKEN", stdout=out, stderr=out
+    )
+    printer.refresh_from_db()
+    assert printer.token_hash == token_hash(token)
+    assert token not in out.getvalue()

@@ -28,6 +28,9 @@ class SocketState:
     fixed_printer: bool = False
     # Set when let in by a printer's token: closed if the token is replaced.
     token_hash: str | None = None
+    # Set when let in by a staff member's ticket: closed when that member may no longer use
+    # the test client.
+    user_id: int | None = None
     open: bool = True
     # job id -> attempt sent on this connection; a job is re-sent only at a later attempt.
     sent: dict[int, int] = field(default_factory=dict)

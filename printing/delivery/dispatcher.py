@@ -46,6 +46,8 @@ class Dispatcher:
         self.loop = loop
         self.layer = get_channel_layer()
         self.book = DeliveryBook()
+        # Sockets let in by a staff member's ticket, re-checked every heartbeat.
+        self.ticket_sockets: set[PrinterSocket] = set()
         self.outages = Outages()
         self.groups = Groups(self.layer, self.outages)
         self.recorder = Recorder(self.outages)
@@ -93,6 +95,7 @@ class Dispatcher:
             sock.open = False
         self.book.sockets.clear()
         self.book.by_printer.clear()
+        self.ticket_sockets.clear()
         if self.server_id is not None:
             await db(presence.server_process_stop)(server_id=self.server_id)
 
@@ -120,6 +123,7 @@ class Dispatcher:
         address: str = "",
         printer_id: int | None = None,
         token_hash: str | None = None,
+        user_id: int | None = None,
         by: str = "network",
     ) -> PrinterSocket:
         """Register a socket; one let in by a token or ticket is bound to its printer."""
@@ -141,8 +145,11 @@ class Dispatcher:
             address=address,
             printer_id=printer_id,
             token_hash=token_hash,
+            user_id=user_id,
         )
         self.book.add(sock)
+        if user_id is not None:
+            self.ticket_sockets.add(sock)
         logger.info(
             "connection=%s client=%s path=%s event=connect by=%s", connection_id, client, path, by
         )
@@ -172,6 +179,7 @@ class Dispatcher:
         return printer
 
     async def detach(self, sock: PrinterSocket, code: int | None) -> None:
+        self.ticket_sockets.discard(sock)
         await self._apply(self.book.remove(sock))
         try:
             released = await db(presence.printer_connection_close)(
@@ -208,7 +216,10 @@ class Dispatcher:
         self, printer_ids: list[int], changed_since: datetime | None = None
     ) -> None:
         """Close local sockets of printers that were disabled or got a new token (or were
-        deleted); with `changed_since`, only printers changed since then are looked at."""
+        deleted); with `changed_since`, only printers changed since then are looked at. Sockets
+        opened with a ticket close when its staff member was deactivated or lost the test
+        client permission."""
+        await self._ticket_holders_recheck()
         local = [pk for pk in printer_ids if pk in self.book.by_printer]
         if not local:
             return
@@ -224,6 +235,15 @@ class Dispatcher:
                     await sock.close(access.FORBIDDEN, "printer disabled")
                 elif sock.token_hash is not None and sock.token_hash != token:
                     await sock.close(access.UNAUTHORIZED, "token revoked")
+
+    async def _ticket_holders_recheck(self) -> None:
+        if not self.ticket_sockets:
+            return
+        holders = {sock.user_id for sock in self.ticket_sockets}
+        allowed = await db(presence.ticket_holders_allowed)(user_ids=holders)
+        for sock in list(self.ticket_sockets):
+            if sock.user_id not in allowed:
+                await sock.close(access.FORBIDDEN, "ticket holder no longer allowed")
 
     # Fast path
 

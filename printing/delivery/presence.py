@@ -4,15 +4,22 @@ are open on them, and what happens to their jobs when either goes away."""
 import logging
 import os
 import socket
+from collections.abc import Collection
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
 from printing import protocol
 from printing.delivery.claims import jobs_requeue
-from printing.models import PrinterConfig, PrinterConnection, ServerProcess
+from printing.models import (
+    TEST_CLIENT_PERMISSION,
+    PrinterConfig,
+    PrinterConnection,
+    ServerProcess,
+)
 
 logger = logging.getLogger("printing.jobs")
 
@@ -188,3 +195,10 @@ def printers_credentials(
         for pk, active, token in printers.values_list("pk", "is_active", "token_hash")
         if pk in wanted
     }
+
+
+def ticket_holders_allowed(*, user_ids: Collection[int]) -> set[int]:
+    """Those of these staff members who may (still) hold a socket opened with a ticket:
+    active staff with the test client permission."""
+    users = get_user_model().objects.filter(pk__in=user_ids, is_active=True, is_staff=True)
+    return {user.pk for user in users if user.has_perm(TEST_CLIENT_PERMISSION)}

@@ -22,12 +22,14 @@ class PrinterSocket(SocketState):
         address: str = "",
         printer_id: int | None = None,
         token_hash: str | None = None,
+        user_id: int | None = None,
     ) -> None:
         super().__init__(
             connection_id,
             address=address,
             fixed_printer=printer_id is not None,
             token_hash=token_hash,
+            user_id=user_id,
             last_heard=time.monotonic(),
         )
         self.consumer = consumer

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from printing.delivery.dispatcher import get_dispatcher, stop_dispatcher
 from printing.delivery.presence import server_processes_reap_host
+from shop.keys import secret_key_refusal
 
 logger = logging.getLogger("printing.server")
 
@@ -46,21 +47,25 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, host: str, http_port: int, ws_port: int, **options):
+        if (refusal := secret_key_refusal(settings.SECRET_KEY)) is not None:
+            raise CommandError(refusal)
         # daphne.server installs Twisted's asyncio reactor; it has to come before anything
         # else imports the reactor.
         Server = _shop_server()
-
-        from shop.asgi import application
-
         for port in (http_port, ws_port):
             if not 0 < port < 65536:
                 raise CommandError(f"port {port} is not between 1 and 65535")
+        tls = _tls_files(options["tls_cert"], options["tls_key"])
+        if tls:
+            _https_only()
+        # After the settings above: the middleware reads them when the application is built.
+        from shop.asgi import application
+
         self.check_migrations()
         # Before listening: no socket of a crashed predecessor may look online.
         server_processes_reap_host()
         # The printer consumer recognises pages of this server by these ports (Origin check).
         settings.PRINT_HTTP_PORT, settings.PRINT_WS_PORT = http_port, ws_port
-        tls = _tls_files(options["tls_cert"], options["tls_key"])
         ports = [http_port] if http_port == ws_port else [http_port, ws_port]
         endpoints = [_endpoint(host, port, tls) for port in ports]
         self._scheme = "https" if tls else "http"
@@ -160,6 +165,15 @@ def _tls_files(cert: str | None, key: str | None) -> tuple[Path, Path] | None:
         if not path.is_file():
             raise CommandError(f"TLS file not found: {path}")
     return files
+
+
+def _https_only() -> None:
+    """--tls-cert on the command line does what PRINT_TLS_CERT does in shop/settings.py:
+    cookies never travel in clear and browsers are told to stay on https."""
+    settings.PRINT_HTTPS = True
+    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = True
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_HSTS_SECONDS = settings.PRINT_HSTS_SECONDS
 
 
 def _endpoint(host: str, port: int, tls: tuple[Path, Path] | None) -> str:
