@@ -31,7 +31,11 @@ def token_hash(token: str) -> str:
 
 
 def api_key_valid(presented: str, keys: list[str]) -> bool:
-    return bool(presented) and any(hmac.compare_digest(presented, key) for key in keys)
+    # compare_digest raises on str with non-ASCII characters: compare their bytes.
+    given = presented.encode("utf-8", "surrogatepass")
+    return bool(presented) and any(
+        hmac.compare_digest(given, key.encode("utf-8", "surrogatepass")) for key in keys
+    )
 
 
 def headers(scope: dict) -> dict[str, str]:

@@ -47,6 +47,21 @@ def test_api_keys_compare_exactly():
     assert not access.api_key_valid("k", ["k0", "k1"])
     assert not access.api_key_valid("", [""])
     assert not access.api_key_valid("k1", [])
+    assert not access.api_key_valid("密钥", ["k0", "k1"])
+    assert access.api_key_valid("clé", ["clé"])
+
+
+@pytest.mark.parametrize("key", ["密钥", "clé", "k\u00e9\u00ff"])
+@pytest.mark.parametrize(
+    ("method", "url"), [("post", "/api/jobs"), ("get", "/api/printers/status")]
+)
+def test_a_non_ascii_api_key_is_refused_not_a_server_error(client, settings, key, method, url):
+    settings.PRINT_API_KEYS = ["test-api-key-0123456789"]
+    response = getattr(client, method)(
+        url, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {key}"
+    )
+    assert response.status_code == 401
+    assert response.json()["error"] == "unauthorized"
 
 
 def test_forwarded_for_is_ignored_from_anyone_but_a_trusted_proxy():
