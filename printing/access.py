@@ -6,6 +6,7 @@ Pure functions over an ASGI scope and settings values, so every rule is tested o
 import hashlib
 import hmac
 import ipaddress
+import re
 import secrets
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
@@ -78,20 +79,53 @@ def in_networks(address, networks: list[Network]) -> bool:
     return address is not None and any(address in network for network in networks)
 
 
+def _port_valid(text: str) -> bool:
+    return re.fullmatch(r"[0-9]{1,5}", text) is not None and int(text) <= 65535
+
+
+def parse_hop(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """One X-Forwarded-For entry: `ip`, `ip:port`, `[v6]` or `[v6]:port`; None for anything
+    else (`unknown`, an obfuscated name, garbage)."""
+    text = text.strip()
+    if text.startswith("["):
+        host, bracket, port = text[1:].partition("]")
+        if not bracket or ":" not in host:
+            return None
+        if port and not (port.startswith(":") and _port_valid(port[1:])):
+            return None
+        text = host
+    elif text.count(":") == 1:
+        text, port = text.split(":")
+        if not _port_valid(port):
+            return None
+    if "[" in text or "]" in text:
+        return None
+    return parse_ip(text)
+
+
 def client_ip(scope: dict, trusted_proxies: list[Network]):
-    """The client's address. X-Forwarded-For counts only when it came from a trusted proxy,
-    and then only up to the first address that is not one: anyone can write that header."""
+    """The client's address, or None when it cannot be known (treated as untrusted).
+
+    X-Forwarded-For counts only when it came from a trusted proxy, and then only up to the
+    first address that is not one: anyone can write that header. A trusted proxy that sends
+    no header, or an entry that does not parse, names nobody: the proxy's own address would
+    be trusted.
+    """
     peer = parse_ip((scope.get("client") or [""])[0] or "")
     if not in_networks(peer, trusted_proxies):
         return peer
-    forwarded = headers(scope).get("x-forwarded-for", "")
-    address = peer
-    for hop in reversed([part for part in forwarded.split(",") if part.strip()]):
-        hop_ip = parse_ip(hop)
-        if hop_ip is None:
-            break
-        address = hop_ip
-        if not in_networks(hop_ip, trusted_proxies):
+    # Several header lines are one comma-separated list (RFC 9110).
+    forwarded = ",".join(
+        value.decode("latin1")
+        for name, value in scope.get("headers", [])
+        if name.lower() == b"x-forwarded-for"
+    )
+    if not forwarded.strip():
+        return None
+    address = None
+    for hop in reversed(forwarded.split(",")):
+        address = parse_hop(hop)
+        if address is None or not in_networks(address, trusted_proxies):
             break
     return address
 

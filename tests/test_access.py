@@ -81,6 +81,51 @@ def test_a_client_cannot_hide_behind_a_forged_first_hop():
     assert str(access.client_ip(proxied, PROXY)) == "198.51.100.7"
 
 
+@pytest.mark.parametrize(
+    ("forwarded", "client"),
+    [
+        ("203.0.113.9:4711", "203.0.113.9"),
+        ("[2001:db8::1]:4711", "2001:db8::1"),
+        ("[2001:db8::1]", "2001:db8::1"),
+        ("2001:db8::1", "2001:db8::1"),
+        ("127.0.0.1, 10.0.0.2:5555, 203.0.113.9:4711", "203.0.113.9"),
+        ("198.51.100.7:80, 10.0.0.2", "198.51.100.7"),
+    ],
+)
+def test_forwarded_for_with_ports_names_the_client(forwarded, client):
+    proxied = scope(client="10.0.0.2", x_forwarded_for=forwarded)
+    assert str(access.client_ip(proxied, PROXY)) == client
+
+
+@pytest.mark.parametrize(
+    "forwarded",
+    [
+        "unknown",
+        "_hidden",
+        "127.0.0.1, unknown",
+        "203.0.113.9:99999",
+        "[2001:db8::1]4711",
+        "[127.0.0.1]:80",
+        "127.0.0.1,",
+        " ",
+        None,
+    ],
+)
+def test_a_trusted_proxy_naming_nobody_makes_the_client_untrusted(forwarded):
+    # Falling back to the proxy's own address (trusted, often 127.0.0.1) failed open.
+    headers = {} if forwarded is None else {"x_forwarded_for": forwarded}
+    proxied = scope(client="127.0.0.1", **headers)
+    ip = access.client_ip(proxied, LOOPBACK)
+    assert ip is None
+    assert not access.in_networks(ip, LOOPBACK)
+
+
+def test_forwarded_for_split_over_several_header_lines_is_one_list():
+    proxied = scope(client="10.0.0.2")
+    proxied["headers"] = [(b"x-forwarded-for", b"127.0.0.1"), (b"X-Forwarded-For", b"198.51.100.7")]
+    assert str(access.client_ip(proxied, PROXY)) == "198.51.100.7"
+
+
 def test_ipv4_mapped_addresses_are_plain_ipv4():
     ip = access.client_ip(scope(client="::ffff:127.0.0.1"), [])
     assert access.in_networks(ip, LOOPBACK)
