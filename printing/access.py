@@ -8,6 +8,7 @@ import hmac
 import ipaddress
 import re
 import secrets
+import socket
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
@@ -130,10 +131,36 @@ def client_ip(scope: dict, trusted_proxies: list[Network]):
     return address
 
 
-def origin_allowed(scope: dict, allowed_origins: list[str], server_ports: set[int]) -> bool:
+def own_host_names(allowed_hosts: list[str]) -> set[str]:
+    """The names this server knows as its own: DJANGO_ALLOWED_HOSTS without its patterns,
+    `localhost` and this machine's name (and its mDNS `.local` name, which no public DNS
+    serves)."""
+    machine = socket.gethostname().lower().rstrip(".")
+    names = {"localhost", machine, f"{machine}.local"}
+    names.update(
+        host.lower().rstrip(".")
+        for host in allowed_hosts
+        if host and host != "*" and not host.startswith(".")
+    )
+    return names
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def origin_allowed(
+    scope: dict, allowed_origins: list[str], server_ports: set[int], own_hosts: set[str]
+) -> bool:
     """A browser page may connect only from this server's own pages or a listed origin.
 
     Clients that send no Origin are not browsers; the token and network rules judge them.
+    A page's host must be one of `own_hosts` or an IP address: the Host header alone would
+    let in any page whose name the attacker points at this server (DNS rebinding).
     """
     origin = headers(scope).get("origin")
     if origin is None:
@@ -149,6 +176,8 @@ def origin_allowed(scope: dict, allowed_origins: list[str], server_ports: set[in
     except ValueError:
         return False
     if not parsed.hostname or parsed.hostname != (host_header.hostname or "").lower():
+        return False
+    if parsed.hostname.rstrip(".") not in own_hosts and not _is_ip(parsed.hostname):
         return False
     # The same host: the page came from this server if it came from one of its ports, or
     # through the same front door as this socket (a reverse proxy on 80 or 443).

@@ -80,7 +80,8 @@ class PrinterConsumer(AsyncWebsocketConsumer):
         ports = {settings.PRINT_HTTP_PORT, settings.PRINT_WS_PORT}
         if self.scope.get("server"):
             ports.add(self.scope["server"][1])
-        if not access.origin_allowed(self.scope, settings.PRINT_ALLOWED_ORIGINS, ports):
+        own_hosts = access.own_host_names(settings.ALLOWED_HOSTS)
+        if not access.origin_allowed(self.scope, settings.PRINT_ALLOWED_ORIGINS, ports, own_hosts):
             return access.refuse(access.FORBIDDEN, "origin not allowed"), None, None
         ticket = access.presented_ticket(self.scope)
         if ticket is not None:

@@ -1,9 +1,15 @@
 import ipaddress
+import json
 import re
+import socket
 
 import pytest
+from channels.routing import URLRouter
+from channels.testing import WebsocketCommunicator
 
 from printing import access
+from printing.routing import websocket_urlpatterns
+from tests.helpers import from_address
 
 LOOPBACK = [ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128")]
 PROXY = [ipaddress.ip_network("10.0.0.2/32")]
@@ -131,12 +137,17 @@ def test_ipv4_mapped_addresses_are_plain_ipv4():
     assert access.in_networks(ip, LOOPBACK)
 
 
+OWN_HOSTS = {"localhost", "shop.local", "shop.example.com"}
+
+
 @pytest.mark.parametrize(
     ("origin", "host", "allowed"),
     [
         (None, "127.0.0.1:8765", True),
         ("http://127.0.0.1:5000", "127.0.0.1:8765", True),
         ("http://127.0.0.1:8765", "127.0.0.1:8765", True),
+        ("http://[::1]:5000", "[::1]:8765", True),
+        ("http://localhost:5000", "localhost:8765", True),
         ("http://shop.local:5000", "shop.local:8765", True),
         ("http://127.0.0.1:3000", "127.0.0.1:8765", False),
         ("http://evil.example", "127.0.0.1:8765", False),
@@ -145,6 +156,12 @@ def test_ipv4_mapped_addresses_are_plain_ipv4():
         ("https://shop.example.com", "shop.example.com", True),
         ("https://pos.example.com", "127.0.0.1:8765", True),
         ("HTTPS://POS.EXAMPLE.COM/", "127.0.0.1:8765", True),
+        # DNS rebinding: the attacker's name now points at this server, and the browser
+        # sends that name in both headers.
+        ("http://evil.example:8765", "evil.example:8765", False),
+        ("http://evil.example:5000", "evil.example:8765", False),
+        ("https://evil.example", "evil.example", False),
+        ("http://shop.local.evil.example:5000", "shop.local.evil.example:8765", False),
     ],
 )
 def test_browser_origins(origin, host, allowed):
@@ -152,6 +169,56 @@ def test_browser_origins(origin, host, allowed):
     if origin is not None:
         headers["origin"] = origin
     assert (
-        access.origin_allowed(scope(**headers), ["https://pos.example.com"], {5000, 8765})
+        access.origin_allowed(
+            scope(**headers), ["https://pos.example.com"], {5000, 8765}, OWN_HOSTS
+        )
         is allowed
     )
+
+
+def test_the_servers_own_names_are_its_explicit_hosts_localhost_and_its_hostname():
+    names = access.own_host_names(["shop.example.com", "*", ".example.org", "POS.Example.COM."])
+    assert {"shop.example.com", "pos.example.com", "localhost", socket.gethostname().lower()} <= (
+        names
+    )
+    assert "*" not in names
+    assert not [name for name in names if name.startswith(".")]
+
+
+# The same rules through the consumer, as a client at a shop address reaches it.
+
+SHOP_LAN = "192.168.1.0/24"
+shop_pc = from_address(URLRouter(websocket_urlpatterns), "192.168.1.20")
+
+
+async def handshake(*, query: str = "", **headers) -> dict:
+    """Connect and return the first thing the server says: a welcome or a close."""
+    client = WebsocketCommunicator(
+        shop_pc, f"/?{query}", headers=[(k.encode(), v.encode()) for k, v in headers.items()]
+    )
+    connected, _ = await client.connect(timeout=5)
+    assert connected
+    first = await client.receive_output(timeout=5)
+    if first["type"] == "websocket.send":
+        first = {"type": "welcome", **json.loads(first["text"])}
+        await client.disconnect()
+    return first
+
+
+consumer_test = pytest.mark.usefixtures("dispatcher")
+
+
+@consumer_test
+@pytest.mark.django_db(transaction=True)
+async def test_a_page_on_a_rebound_name_is_refused_even_from_the_trusted_network(settings):
+    settings.PRINT_TRUSTED_NETWORKS = [ipaddress.ip_network(SHOP_LAN)]
+    settings.ALLOWED_HOSTS = ["*"]
+    rebound = await handshake(host="evil.example:8765", origin="http://evil.example:8765")
+    assert (rebound["type"], rebound["code"]) == ("websocket.close", 4403)
+    assert rebound["reason"] == "origin not allowed"
+    # The server's own pages, by address or by a name it was given, still connect.
+    by_address = await handshake(host="192.168.1.5:8765", origin="http://192.168.1.5:5000")
+    assert by_address["type"] == "welcome"
+    settings.ALLOWED_HOSTS = ["shop.example.com"]
+    by_name = await handshake(host="shop.example.com:8765", origin="http://shop.example.com:5000")
+    assert by_name["type"] == "welcome"
