@@ -9,6 +9,7 @@ import ipaddress
 import re
 import secrets
 import socket
+from collections import deque
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
@@ -18,6 +19,12 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 UNAUTHORIZED = 4401
 FORBIDDEN = 4403
 TRY_AGAIN_LATER = 1013
+
+# An address with this many refused handshakes within the window is turned away, before any
+# lookup and without a log line each, for BACKOFF_SECONDS.
+HANDSHAKE_FAILURES_ALLOWED = 20
+HANDSHAKE_WINDOW_SECONDS = 60.0
+BACKOFF_SECONDS = 60.0
 
 
 def token_new() -> str:
@@ -200,3 +207,64 @@ ALLOW = Verdict(allowed=True)
 
 def refuse(code: int, reason: str) -> Verdict:
     return Verdict(allowed=False, code=code, reason=reason)
+
+
+class HandshakeFailures:
+    """Refused handshakes per client address, in this process's memory: an address that
+    keeps failing is turned away for a while (each attempt costs a lookup and a log line).
+
+    Several server processes each count their own; a restart forgets.
+    """
+
+    def __init__(
+        self,
+        *,
+        allowed: int = HANDSHAKE_FAILURES_ALLOWED,
+        window: float = HANDSHAKE_WINDOW_SECONDS,
+        backoff: float = BACKOFF_SECONDS,
+        max_addresses: int = 10_000,
+    ) -> None:
+        self.allowed, self.window, self.backoff = allowed, window, backoff
+        self.max_addresses = max_addresses
+        self.failures: dict[str, deque[float]] = {}
+        self.blocked_until: dict[str, float] = {}
+
+    def blocked(self, address: str, now: float) -> bool:
+        until = self.blocked_until.get(address)
+        if until is None:
+            return False
+        if now < until:
+            return True
+        del self.blocked_until[address]
+        return False
+
+    def failed(self, address: str, now: float) -> bool:
+        """Count one refused handshake; True when it starts a back-off (log that once)."""
+        times = self.failures.setdefault(address, deque())
+        times.append(now)
+        while now - times[0] >= self.window:
+            times.popleft()
+        if len(times) >= self.allowed:
+            del self.failures[address]
+            self.blocked_until[address] = now + self.backoff
+            return True
+        if len(self.failures) > self.max_addresses:
+            self._forget_old(now)
+        return False
+
+    def clear(self) -> None:
+        self.failures.clear()
+        self.blocked_until.clear()
+
+    def _forget_old(self, now: float) -> None:
+        # Many addresses each failing a little (a scan): keep memory bounded.
+        self.failures = {
+            address: times
+            for address, times in self.failures.items()
+            if now - times[-1] < self.window
+        }
+        self.blocked_until = {
+            address: until for address, until in self.blocked_until.items() if now < until
+        }
+        while len(self.failures) > self.max_addresses:
+            del self.failures[next(iter(self.failures))]

@@ -1,14 +1,18 @@
 import ipaddress
 import json
+import logging
 import re
 import socket
 
 import pytest
+from channels.db import database_sync_to_async
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 
 from printing import access
+from printing.models import PrinterConfig
 from printing.routing import websocket_urlpatterns
+from printing.services import printer_token_issue
 from tests.helpers import from_address
 
 LOOPBACK = [ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128")]
@@ -185,6 +189,30 @@ def test_the_servers_own_names_are_its_explicit_hosts_localhost_and_its_hostname
     assert not [name for name in names if name.startswith(".")]
 
 
+def test_an_address_that_keeps_failing_the_handshake_is_turned_away_for_a_minute():
+    failures = access.HandshakeFailures()
+    started = [failures.failed("203.0.113.9", 100.0 + i) for i in range(20)]
+    # The 20th failure within a minute starts the back-off, reported once.
+    assert started == [False] * 19 + [True]
+    assert failures.blocked("203.0.113.9", 120.0)
+    assert failures.blocked("203.0.113.9", 178.9)
+    assert not failures.blocked("198.51.100.7", 120.0)
+    assert not failures.blocked("203.0.113.9", 179.0)
+
+
+def test_failures_spread_over_more_than_a_minute_do_not_add_up():
+    failures = access.HandshakeFailures()
+    assert not any(failures.failed("203.0.113.9", i * 4.0) for i in range(100))
+    assert not failures.blocked("203.0.113.9", 400.0)
+
+
+def test_the_failure_book_stays_small_when_many_addresses_fail_once():
+    failures = access.HandshakeFailures(max_addresses=100)
+    for i in range(1000):
+        failures.failed(f"10.0.{i // 256}.{i % 256}", float(i))
+    assert len(failures.failures) <= 101
+
+
 # The same rules through the consumer, as a client at a shop address reaches it.
 
 SHOP_LAN = "192.168.1.0/24"
@@ -222,3 +250,28 @@ async def test_a_page_on_a_rebound_name_is_refused_even_from_the_trusted_network
     settings.ALLOWED_HOSTS = ["shop.example.com"]
     by_name = await handshake(host="shop.example.com:8765", origin="http://shop.example.com:5000")
     assert by_name["type"] == "welcome"
+
+
+@consumer_test
+@pytest.mark.django_db(transaction=True)
+async def test_twenty_failed_handshakes_a_minute_turn_an_address_away(caplog):
+    caplog.set_level(logging.INFO, logger="printing.connections")
+    for _ in range(20):
+        closed = await handshake(query="token=not-a-token")
+        assert (closed["code"], closed["reason"]) == (4401, "invalid or revoked token")
+    # Now even a valid token waits: no lookup is made for this address for a minute.
+    kitchen = await database_sync_to_async(PrinterConfig.objects.create)(name="厨房打印机")
+    token = await database_sync_to_async(printer_token_issue)(printer=kitchen)
+    for query in ("token=not-a-token", f"token={token}", ""):
+        closed = await handshake(query=query)
+        assert (closed["code"], closed["reason"]) == (1013, "too many failed handshakes")
+    backoffs = [r for r in caplog.records if "event=handshake_backoff" in r.getMessage()]
+    assert len(backoffs) == 1
+    assert "address=192.168.1.20" in backoffs[0].getMessage()
+    assert len([r for r in caplog.records if "event=refuse" in r.getMessage()]) == 20
+    # Another address is not affected.
+    other = from_address(URLRouter(websocket_urlpatterns), "192.168.1.21")
+    client = WebsocketCommunicator(other, f"/?token={token}")
+    assert (await client.connect(timeout=5))[0]
+    assert (await client.receive_json_from(timeout=5))["type"] == "welcome"
+    await client.disconnect()
