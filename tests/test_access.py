@@ -3,17 +3,19 @@ import json
 import logging
 import re
 import socket
+from datetime import timedelta
 
 import pytest
 from channels.db import database_sync_to_async
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
+from django.utils import timezone
 
 from printing import access
-from printing.models import PrinterConfig
+from printing.models import PrinterConfig, PrinterConnection, PrintJobEvent, ServerProcess
 from printing.routing import websocket_urlpatterns
-from printing.services import printer_token_issue
-from tests.helpers import from_address
+from printing.services import print_job_create, printer_token_issue
+from tests.helpers import eventually, from_address
 
 LOOPBACK = [ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128")]
 PROXY = [ipaddress.ip_network("10.0.0.2/32")]
@@ -274,4 +276,45 @@ async def test_twenty_failed_handshakes_a_minute_turn_an_address_away(caplog):
     client = WebsocketCommunicator(other, f"/?token={token}")
     assert (await client.connect(timeout=5))[0]
     assert (await client.receive_json_from(timeout=5))["type"] == "welcome"
+    await client.disconnect()
+
+
+@database_sync_to_async
+def socket_history() -> dict[str, int]:
+    """Sockets of another (live) process: closed 8 and 6 days ago, and one open for 30 days,
+    the first one named in a job's history."""
+    now = timezone.now()
+    server = ServerProcess.objects.create(hostname="elsewhere", pid=1, version="x")
+    rows = {
+        name: PrinterConnection.objects.create(
+            server=server, connected_at=now - timedelta(days=30), closed_at=closed_at
+        ).pk
+        for name, closed_at in [
+            ("closed_8_days_ago", now - timedelta(days=8)),
+            ("closed_6_days_ago", now - timedelta(days=6)),
+            ("open", None),
+        ]
+    }
+    job = print_job_create(printer=PrinterConfig.objects.create(name="厨房打印机"), content="x\n")
+    PrintJobEvent.objects.filter(job=job).update(connection_id=rows["closed_8_days_ago"])
+    return rows
+
+
+def kept_rows() -> set[int]:
+    return set(PrinterConnection.objects.values_list("pk", flat=True))
+
+
+@consumer_test
+@pytest.mark.django_db(transaction=True)
+async def test_the_heartbeat_forgets_sockets_closed_longer_ago_than_the_history_keeps():
+    rows = await socket_history()
+    client = WebsocketCommunicator(from_address(URLRouter(websocket_urlpatterns)), "/")
+    assert (await client.connect(timeout=5))[0]  # starts this process's heartbeat
+
+    await eventually(lambda: rows["closed_8_days_ago"] not in kept_rows())
+    kept = await database_sync_to_async(kept_rows)()
+    assert {rows["closed_6_days_ago"], rows["open"]} <= kept
+    # The job's history stays; only its link to the forgotten socket goes.
+    events = await database_sync_to_async(list)(PrintJobEvent.objects.values_list("connection"))
+    assert events == [(None,)]
     await client.disconnect()
