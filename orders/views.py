@@ -64,11 +64,20 @@ def create_test_order(request: HttpRequest) -> JsonResponse:
     name = request.POST.get("name", "").strip()[:100]
     try:
         quantity = int(request.POST.get("quantity") or 1)
-        price = Decimal(request.POST.get("unit_price") or "0").quantize(Decimal("0.01"))
-    except (ValueError, InvalidOperation):
-        return error("invalid_field", "quantity and price must be numbers", 400)
-    if not name or not 1 <= quantity <= 99 or not Decimal(0) <= price <= Decimal(9999):
-        return error("invalid_field", "a name, 1-99 cups and a price up to 9999", 400)
+    except ValueError:
+        quantity = 0
+    try:
+        price = Decimal(request.POST.get("unit_price") or "0")
+    except InvalidOperation:
+        price = Decimal("NaN")
+    if not name:
+        return error("invalid_field", "name is required", 400)
+    if not 1 <= quantity <= 99:
+        return error("invalid_field", "quantity must be a whole number from 1 to 99", 400)
+    # NaN and Infinity parse; comparing NaN raises (a 500), so finiteness comes first.
+    if not price.is_finite() or not Decimal(0) <= price <= Decimal(9999):
+        return error("invalid_field", "unit_price must be a number from 0 to 9999", 400)
+    price = price.quantize(Decimal("0.01"))
     order = services.order_create(
         items=[
             {

@@ -16,6 +16,9 @@ logger = logging.getLogger("printing.connections")
 CLOSE_POLICY_VIOLATION = 1008
 CLOSE_MESSAGE_TOO_BIG = 1009
 
+# Addresses that keep failing the handshake; this process's memory (see access.py).
+failed_handshakes = access.HandshakeFailures()
+
 
 class PrinterConsumer(AsyncWebsocketConsumer):
     """A printer client on the seed's protocol: welcome, printer_info, new_order, print_status."""
@@ -32,6 +35,11 @@ class PrinterConsumer(AsyncWebsocketConsumer):
         client = self.scope.get("client") or ["", 0]
         ip = access.client_ip(self.scope, settings.PRINT_TRUSTED_PROXIES)
         address = str(ip) if ip else ""
+        if failed_handshakes.blocked(address, time.monotonic()):
+            # No lookup and no log line: the back-off was logged when it began.
+            await self.accept()
+            await self.close(code=access.TRY_AGAIN_LATER, reason="too many failed handshakes")
+            return
         full = dispatcher.slot_reserve(address)
         if full:
             verdict, printer_id, token_hash = (
@@ -63,6 +71,13 @@ class PrinterConsumer(AsyncWebsocketConsumer):
                 verdict.code,
                 verdict.reason,
             )
+            if not full and failed_handshakes.failed(address, time.monotonic()):
+                logger.warning(
+                    "address=%s event=handshake_backoff failures=%s seconds=%s",
+                    address,
+                    failed_handshakes.allowed,
+                    failed_handshakes.backoff,
+                )
             await self.close(code=verdict.code, reason=verdict.reason)
             return
         await self.send_message(protocol.welcome(shop_name=settings.SHOP_NAME))
@@ -83,7 +98,8 @@ class PrinterConsumer(AsyncWebsocketConsumer):
         ports = {settings.PRINT_HTTP_PORT, settings.PRINT_WS_PORT}
         if self.scope.get("server"):
             ports.add(self.scope["server"][1])
-        if not access.origin_allowed(self.scope, settings.PRINT_ALLOWED_ORIGINS, ports):
+        own_hosts = access.own_host_names(settings.ALLOWED_HOSTS)
+        if not access.origin_allowed(self.scope, settings.PRINT_ALLOWED_ORIGINS, ports, own_hosts):
             return access.refuse(access.FORBIDDEN, "origin not allowed"), None, None
         ticket = access.presented_ticket(self.scope)
         if ticket is not None:

@@ -251,6 +251,7 @@ PRINT_TRUSTED_PROXIES = env_networks("PRINT_TRUSTED_PROXIES", [])
 PRINT_ALLOWED_ORIGINS = env_list("PRINT_ALLOWED_ORIGINS", [])
 PRINT_MAX_CONNECTIONS = env_int("PRINT_MAX_CONNECTIONS", 10000, minimum=1)
 PRINT_MAX_CONNECTIONS_PER_ADDRESS = env_int("PRINT_MAX_CONNECTIONS_PER_ADDRESS", 100, minimum=1)
+PRINT_CONNECTION_HISTORY_DAYS = env_int("PRINT_CONNECTION_HISTORY_DAYS", 7, minimum=1)
 # A job for a printer offline this long goes to the printer's backup printer.
 PRINT_FAILOVER_AFTER = env_float("PRINT_FAILOVER_AFTER", 20.0, minimum=0.0)
 # A printer is online while one of its sockets was heard from within this many seconds

@@ -8,6 +8,7 @@ from channels.layers import channel_layers
 from django.db import connection
 
 from orders.services import order_create
+from printing.consumers import failed_handshakes
 from printing.delivery.dispatcher import stop_dispatcher
 from printing.models import PrinterConfig
 from tests.support.server import PrintServer
@@ -79,6 +80,15 @@ def fresh_channel_layer():
     channel_layers.backends.clear()
     yield
     channel_layers.backends.clear()
+
+
+@pytest.fixture(autouse=True)
+def fresh_handshake_failures():
+    # The back-off book lives as long as the process: one test's refusals must not turn
+    # away the next test's clients.
+    failed_handshakes.clear()
+    yield
+    failed_handshakes.clear()
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import os
 import shutil
 import threading
 import time
+from urllib.parse import urlsplit
 
 import pytest
 import websockets.sync.client
@@ -13,7 +14,7 @@ from django.contrib.auth import get_user_model
 
 from orders.services import order_create
 from printing import protocol
-from printing.models import PrinterConfig, PrintJob
+from printing.models import PrinterConfig, PrinterConnection, PrintJob
 from printing.services import print_job_create_test
 from tests.conftest import MILK_TEA
 from tests.services import unavailable
@@ -34,8 +35,9 @@ from playwright.sync_api import expect, sync_playwright  # noqa: E402
 class SocketPrinter:
     """A printer client on a real socket, in a thread: answers pings, completes its jobs."""
 
-    def __init__(self, url: str, name: str) -> None:
+    def __init__(self, url: str, name: str, **info: str) -> None:
         self.url, self.name = url, name
+        self.info = {"model": "TM-T88V", **info}
         self.received: list[dict] = []
         self.bound = threading.Event()
         self._stop = threading.Event()
@@ -52,7 +54,7 @@ class SocketPrinter:
 
     def _run(self) -> None:
         with websockets.sync.client.connect(self.url, open_timeout=10) as ws:
-            ws.send(json.dumps(protocol.printer_info(name=self.name, model="TM-T88V")))
+            ws.send(json.dumps(protocol.printer_info(name=self.name, **self.info)))
             while not self._stop.is_set():
                 try:
                     message = json.loads(ws.recv(timeout=0.2))
@@ -226,3 +228,101 @@ def test_the_test_client_is_a_printer_in_the_browser(print_server, page, staff):
     expect(page.locator("#tc-job-status [data-status=completed]")).to_be_visible(timeout=10_000)
     assert PrintJob.objects.get(pk=job_id).status == "completed"
     shoot(page, "test-client.png")
+
+
+# Markup in names, notes and what a printer says about itself is text on every screen: it
+# never becomes a tag and never runs.
+
+# Breaks out of text, of either attribute quote, and of a <script> block.
+TAG = "<img src=x onerror=window.__xss=1>"
+PAYLOAD = f"\"'>{TAG}"
+SCRIPT = "</script><script>window.__xss=2</script>"
+
+PRINTER = f"厨房{PAYLOAD}"
+ITEM = f"奶茶{PAYLOAD}"
+NOTE = f"少冰{PAYLOAD}{SCRIPT}"
+MODEL = f"TM{PAYLOAD}"
+ERROR = f"缺纸{PAYLOAD}"
+
+
+class Watch:
+    """Fails a screen on which any of the markup came alive: its image was requested, its
+    handler ran, or a dialog opened."""
+
+    def __init__(self, page) -> None:
+        self.page = page
+        self.injected: list[str] = []
+        page.on("request", self._request)
+        page.on("dialog", lambda dialog: self.injected.append(f"dialog {dialog.message}"))
+
+    def _request(self, request) -> None:
+        if urlsplit(request.url).path.endswith("/x"):
+            self.injected.append(request.url)
+
+    def assert_inert(self, url: str) -> None:
+        # An image of our own, requested and failed after everything the screen rendered:
+        # by then an injected one would have been requested (and its handler run).
+        ran = self.page.evaluate(
+            """() => new Promise((done) => {
+                const probe = new Image();
+                probe.onload = probe.onerror = () => done(window.__xss ?? null);
+                probe.src = "probe-" + Date.now();
+            })"""
+        )
+        assert (ran, self.injected) == (None, []), url
+
+
+def test_markup_in_names_notes_and_printer_info_is_text_on_every_screen(print_server, page, staff):
+    kitchen = PrinterConfig.objects.create(name=PRINTER)
+    waiting = order_create(items=[{**MILK_TEA, "name": ITEM}], note=NOTE)
+    server = print_server()
+    printer = SocketPrinter(server.ws_url, PRINTER, model=MODEL, firmware=PAYLOAD).start()
+    printed = order_create(items=[{**MILK_TEA, "name": ITEM}], note=NOTE, confirm=True)
+    job = printer.wait_for(lambda received: received["order_id"] == printed.pk)
+    assert TAG in job["content"] or "<img" in job["content"]
+    PrintJob.objects.filter(pk=job["job_id"]).update(status="failed", error_message=ERROR)
+    connection = PrinterConnection.objects.get(printer=kitchen, closed_at=None)
+    watch = Watch(page)
+
+    log_in(page, server, "/backoffice/")
+    board = page.locator("#board")
+    for text in (ITEM, NOTE, PRINTER):
+        expect(board).to_contain_text(text, timeout=10_000)
+    failed = page.locator(f".order[data-order='{printed.pk}'] [data-status=failed]")
+    expect(failed).to_have_attribute("title", ERROR, timeout=10_000)
+    expect(page.locator(f".order[data-order='{waiting.pk}']")).to_contain_text(NOTE)
+    watch.assert_inert("/backoffice/")
+
+    page.goto(f"{server.http_url}/admin/print/")
+    for table, text in (("printers", PRINTER), ("connections", MODEL), ("jobs", ERROR)):
+        expect(page.locator(f"#{table}-table")).to_contain_text(text, timeout=10_000)
+    watch.assert_inert("/admin/print/")
+
+    page.goto(f"{server.http_url}/admin/print/test-client/")
+    page.select_option("#tc-printer", label=PRINTER)
+    page.click("#tc-connect")
+    expect(page.locator("#tc-state")).to_have_text("已连接", timeout=10_000)
+    page.click("#tc-test-print")
+    expect(page.locator("#tc-log")).to_contain_text("print_command", timeout=10_000)
+    expect(page.locator("#tc-log")).to_contain_text(TAG)
+    expect(page.locator("#tc-receipt")).to_contain_text("<img")
+    watch.assert_inert("/admin/print/test-client/")
+
+    admin_pages = {
+        "/admin/printing/printerconfig/": [PRINTER],
+        f"/admin/printing/printerconfig/{kitchen.pk}/change/": [MODEL, PAYLOAD],
+        "/admin/printing/printerconnection/": [MODEL],
+        f"/admin/printing/printerconnection/{connection.pk}/change/": [MODEL],
+        "/admin/printing/printjob/": [PRINTER],
+        f"/admin/printing/printjob/{job['job_id']}/change/": [ERROR, "<img"],
+        "/admin/orders/order/": [],
+        f"/admin/orders/order/{waiting.pk}/change/": [],
+    }
+    for path, texts in admin_pages.items():
+        page.goto(f"{server.http_url}{path}")
+        for text in texts:
+            expect(page.locator("#content")).to_contain_text(text)
+        watch.assert_inert(path)
+    # Form fields hold the markup as their value.
+    expect(page.locator("textarea[name=note]")).to_have_value(NOTE)
+    printer.stop()

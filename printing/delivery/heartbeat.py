@@ -95,6 +95,7 @@ class Heartbeat:
         )
         if await db(presence.server_processes_reap)():
             self.wake.set()
+        await db(presence.printer_connections_prune)()
         checked, self.printers_checked_at = self.printers_checked_at, timezone.now()
         await self.recheck(self.book.printers(), checked - RECHECK_MARGIN)
         await self.groups.renew(self.book.printers())

@@ -75,6 +75,20 @@ def printer_connection_close(*, connection_id: int, code: int | None) -> int:
         return jobs_requeue(connection_ids=[connection_id])
 
 
+def printer_connections_prune(*, batch: int = 1000) -> int:
+    """Forget sockets closed more than PRINT_CONNECTION_HISTORY_DAYS ago (one row per socket
+    ever opened would grow without end); returns how many. A batch per call, so a long
+    backlog is worked off over a few heartbeats instead of one long delete."""
+    cutoff = timezone.now() - timedelta(days=settings.PRINT_CONNECTION_HISTORY_DAYS)
+    old = PrinterConnection.objects.filter(closed_at__lt=cutoff)
+    ids = list(old.order_by().values_list("pk", flat=True)[:batch])
+    if not ids:
+        return 0
+    # Job events and jobs keep their history; only the link to the socket goes.
+    deleted, _ = PrinterConnection.objects.filter(pk__in=ids).delete()
+    return deleted
+
+
 # Server processes
 
 
