@@ -9,8 +9,8 @@ Orders are placed beforehand (placing is not what is measured). The confirming s
 (`--via`): `http` (default) is staff pressing confirm on the order board, several at once,
 through the server's back-office endpoint; `orm` is `--confirmers` processes confirming
 through the order services, as an integration importing orders would: `--batch 1` one
-order per transaction through Order.save and its post_save signal, `--batch N` N orders
-per transaction through orders_confirm (one UPDATE; the jobs written in bulk).
+order per transaction through order_confirm, `--batch N` N orders per transaction
+through orders_confirm (one UPDATE; the jobs written in bulk).
 """
 
 import asyncio
