@@ -182,13 +182,20 @@ class ProtocolError(Exception):
 
 
 def unknown_job(job_id: int) -> ProtocolError:
-    return ProtocolError("unknown_job", f"没有这个打印任务 / no print job {job_id}", job_id=job_id)
-
-
-def wrong_printer(job_id: int) -> ProtocolError:
+    """No such job for this socket's printer: one answer whether the job does not exist or
+    is another printer's, so that a socket cannot learn which job ids exist."""
     return ProtocolError(
-        "wrong_printer",
-        f"打印任务 {job_id} 属于另一台打印机 / job {job_id} belongs to another printer",
+        "unknown_job",
+        f"此打印机没有这个打印任务 / no print job {job_id} for this printer",
+        job_id=job_id,
+    )
+
+
+def wrong_socket(job_id: int) -> ProtocolError:
+    return ProtocolError(
+        "wrong_socket",
+        f"打印任务 {job_id} 的当前尝试没有发给此连接 / the current attempt of job {job_id} "
+        "was not sent to this socket",
         job_id=job_id,
     )
 

@@ -30,7 +30,7 @@ ERROR_CODES = {
     "unknown_type",
     "binary_not_supported",
     "unknown_job",
-    "wrong_printer",
+    "wrong_socket",
 }
 
 scalars = st.one_of(

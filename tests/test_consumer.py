@@ -234,7 +234,7 @@ async def test_status_for_another_printers_job_is_an_error_and_changes_nothing()
 
     await cashier.send_json_to(protocol.print_status(job_id=kitchen_job.pk, status="completed"))
     error = await receive(cashier, "error")
-    assert error["code"] == "wrong_printer"
+    assert error["code"] == "unknown_job"
     assert (await job(order=order)).status == "pending"
     await cashier.disconnect()
 

@@ -41,15 +41,19 @@ def sent_job(socket_row, make_order):
 
 
 def report(job, status, socket_row, message="", *, printer_id=None):
-    """A client's print_status from the socket, as the dispatcher's recorder applies it."""
+    """A client's print_status from the socket, as the dispatcher's recorder applies it; the
+    socket was sent the job's current attempt, as the dispatcher's book would say."""
+    job_id = job if isinstance(job, int) else job.pk
+    offered = PrintJob.objects.filter(pk=job_id).values_list("delivery_attempts", flat=True)
     [result] = reports_apply(
         [
             Report(
-                job_id=job if isinstance(job, int) else job.pk,
+                job_id=job_id,
                 status=status,
                 message=message,
                 connection_id=socket_row.pk,
                 printer_id=printer_id or socket_row.printer_id,
+                offered_attempt=offered.first(),
             )
         ]
     )
@@ -129,7 +133,10 @@ def test_a_failure_is_retried_after_the_backoff(sent_job, socket_row):
 
 def test_at_max_retries_the_job_fails_with_the_last_error(sent_job, socket_row):
     for attempt in range(3):
-        PrintJob.objects.filter(pk=sent_job.pk).update(status="sent", not_before=None)
+        if attempt:
+            # The backoff is over: the job is offered again, a new attempt.
+            PrintJob.objects.filter(pk=sent_job.pk).update(not_before=None)
+            jobs_claim_and_load(claims={socket_row.pk: [sent_job.pk]}, job_ids=[sent_job.pk])
         report(sent_job, "failed", socket_row, f"error {attempt}")
     sent_job.refresh_from_db()
     assert sent_job.status == "failed"
@@ -161,14 +168,17 @@ def test_stale_and_repeated_reports_change_nothing(sent_job, socket_row, first, 
     assert PrintJobEvent.objects.count() == events
 
 
-def test_reports_about_unknown_or_foreign_jobs_are_refused(sent_job, socket_row, make_printer):
+def test_reports_about_unknown_or_foreign_jobs_get_one_answer(sent_job, socket_row, make_printer):
     unknown = report(sent_job.pk + 1000, "completed", socket_row)
-    assert isinstance(unknown, protocol.ProtocolError)
-    assert unknown.code == "unknown_job"
     other = make_printer("收银台打印机")
     foreign = report(sent_job, "completed", socket_row, printer_id=other.pk)
+    # Which job ids exist is not given away: another printer's job looks like no job.
+    assert isinstance(unknown, protocol.ProtocolError)
     assert isinstance(foreign, protocol.ProtocolError)
-    assert foreign.code == "wrong_printer"
+    assert (unknown.code, foreign.code) == ("unknown_job", "unknown_job")
+    assert unknown.message.replace(str(sent_job.pk + 1000), "N") == foreign.message.replace(
+        str(sent_job.pk), "N"
+    )
     sent_job.refresh_from_db()
     assert sent_job.status == "sent"
 

@@ -67,7 +67,13 @@ def test_a_batch_of_1_or_200_client_reports_costs_the_same_statements(
     printers, socket_row, reports, django_assert_num_queries
 ):
     PrintJob.objects.bulk_create(
-        PrintJob(printer=printers[0], print_content=f"job {n}\n", status="sent")
+        PrintJob(
+            printer=printers[0],
+            print_content=f"job {n}\n",
+            status="sent",
+            sent_connection=socket_row,
+            delivery_attempts=1,
+        )
         for n in range(reports)
     )
     ids = list(PrintJob.objects.values_list("pk", flat=True))
