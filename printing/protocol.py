@@ -61,8 +61,11 @@ def new_order(
     order_info: dict[str, Any] | None,
     printer_config: dict[str, Any],
     printer: dict[str, Any] | None = None,
+    possible_duplicate: bool = False,
     now: datetime | None = None,
 ) -> dict[str, Any]:
+    """A job to print. `possible_duplicate`: an earlier attempt started printing and its
+    outcome is unknown, so the paper may already hold this receipt."""
     return {
         "type": "new_order",
         "timestamp": now_iso(now),
@@ -77,6 +80,7 @@ def new_order(
             "order_info": order_info,
             "printer_config": printer_config,
             "target_printer": printer,
+            "possible_duplicate": possible_duplicate,
         },
     }
 

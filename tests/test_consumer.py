@@ -370,6 +370,28 @@ async def test_a_job_the_client_never_acknowledges_is_offered_again(settings):
     await client.disconnect()
 
 
+async def test_a_job_printing_too_long_is_offered_again_as_a_possible_duplicate(settings):
+    settings.PRINT_PRINTING_TIMEOUT = 1
+    await create_printer("厨房打印机")
+    client = await connect(printer="厨房打印机")
+    order = await confirmed_order()
+    first = (await receive(client, "new_order"))["order"]
+    assert first["possible_duplicate"] is False
+    await client.send_json_to(protocol.print_status(job_id=first["job_id"], status="printing"))
+
+    again = (await receive(client, "new_order"))["order"]
+    assert (again["job_id"], again["attempt"], again["possible_duplicate"]) == (
+        first["job_id"],
+        2,
+        True,
+    )
+    events = await database_sync_to_async(list)(
+        PrintJobEvent.objects.filter(job__order=order).values_list("event", flat=True)
+    )
+    assert events[:5] == ["created", "sent", "printing", "printing_timeout", "sent"]
+    await client.disconnect()
+
+
 async def test_an_oversized_frame_closes_the_socket_with_1009(settings):
     settings.PRINT_MAX_MESSAGE_BYTES = 4096
     client = await connect()

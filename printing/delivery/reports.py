@@ -179,7 +179,13 @@ def _failure(row: dict[str, Any], report: Report, now: datetime) -> Transition:
     """Count the failure; offer the job again after a backoff, or give up at max_retries."""
     message = report.message or "打印失败 / print failed"
     retries = row["retry_count"] + 1
-    changes = {"retry_count": retries, "error_message": message, "sent_connection_id": None}
+    # The printer said it did not print: the next attempt is not a possible duplicate.
+    changes = {
+        "retry_count": retries,
+        "error_message": message,
+        "sent_connection_id": None,
+        "started_at": None,
+    }
     if retries < row["max_retries"]:
         delay = retry_backoff(retries)
         changes["not_before"] = now + timedelta(seconds=delay)
