@@ -148,8 +148,8 @@ class PrinterConsumer(AsyncWebsocketConsumer):
                 await self.send_message(protocol.pong())
             case protocol.PrinterInfo():
                 dispatcher = await get_dispatcher()
-                printer = await dispatcher.identify(self.socket, message)
-                bound = None
+                identity = await dispatcher.identify(self.socket, message)
+                printer, bound = identity.printer, None
                 if printer is not None:
                     bound = {
                         "id": printer.pk,
@@ -157,7 +157,11 @@ class PrinterConsumer(AsyncWebsocketConsumer):
                         "paper_width": printer.paper_width,
                     }
                 await self.send_message(
-                    protocol.printer_info_ack(reported_name=message.name, printer=bound)
+                    protocol.printer_info_ack(
+                        reported_name=message.name,
+                        printer=bound,
+                        token_required=identity.token_required,
+                    )
                 )
             case protocol.PrintStatus():
                 dispatcher = await get_dispatcher()

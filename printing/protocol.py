@@ -19,6 +19,22 @@ CLIENT_STATUSES = ("received", "printing", "completed", "failed")
 
 MAX_NAME_LENGTH = 100
 MAX_TEXT_LENGTH = 2000
+# What is kept of a client's `printer_info.printer`: these fields, scalar values only, text
+# cut to MAX_NAME_LENGTH. Anything else (nested objects, kilobytes of padding) is dropped.
+PRINTER_INFO_FIELDS = (
+    "name",
+    "model",
+    "status",
+    "paper_width",
+    "printer_type",
+    "device",
+    "agent_version",
+    "firmware",
+    "serial_number",
+    "vendor",
+)
+# Numbers a JSON reader in any language reads exactly.
+MAX_SAFE_INTEGER = 2**53
 # Ids are database keys; anything beyond a signed 64-bit integer is not one of ours.
 MAX_ID = 2**63 - 1
 
@@ -102,11 +118,24 @@ def cancel_job(*, job_id: int, now: datetime | None = None) -> dict[str, Any]:
 
 
 def printer_info_ack(
-    *, reported_name: str, printer: dict[str, Any] | None, now: datetime | None = None
+    *,
+    reported_name: str,
+    printer: dict[str, Any] | None,
+    token_required: bool = False,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
     """The answer to `printer_info`: which printer (`id`, `name`, `paper_width`) the socket
-    is now bound to, or none."""
-    if printer is None:
+    is now bound to, or none; with `token_required`, the named printer has a token this
+    socket did not present, so it was not bound to it."""
+    reason = None
+    if token_required:
+        reason = "token_required"
+        message = (
+            f"打印机“{reported_name}”设有令牌，此连接未出示令牌，因此没有绑定到它，只会收到"
+            f"不指定打印机的任务 / printer {reported_name!r} has a token and this socket did not "
+            "present it: not bound to it, this socket receives only jobs addressed to no printer"
+        )
+    elif printer is None:
         message = (
             f"打印机信息已收到；没有名为“{reported_name}”的已启用打印机，只会收到不指定打印机的任务"
             f" / no active printer is named {reported_name!r}: this socket receives only jobs "
@@ -120,6 +149,7 @@ def printer_info_ack(
         "timestamp": now_iso(now),
         "message": message,
         "printer": printer,
+        "reason": reason,
     }
 
 
@@ -282,6 +312,21 @@ def _text(message: dict[str, Any], key: str, *, limit: int, required: bool = Fal
     return value
 
 
+def printer_info_fields(printer: dict[str, Any]) -> dict[str, Any]:
+    """The whitelisted scalar fields of a client's `printer` object, each capped."""
+    kept: dict[str, Any] = {}
+    for key in PRINTER_INFO_FIELDS:
+        value = printer.get(key)
+        if isinstance(value, str):
+            kept[key] = value[:MAX_NAME_LENGTH]
+        elif isinstance(value, bool):
+            kept[key] = value
+        elif isinstance(value, int | float) and abs(value) <= MAX_SAFE_INTEGER:
+            # (NaN and infinities compare false and are dropped.)
+            kept[key] = value
+    return kept
+
+
 def _parse_printer_info(message: dict[str, Any]) -> PrinterInfo:
     printer = message.get("printer")
     if not isinstance(printer, dict):
@@ -293,7 +338,7 @@ def _parse_printer_info(message: dict[str, Any]) -> PrinterInfo:
         name=name,
         model=_text(printer, "model", limit=MAX_NAME_LENGTH),
         status=_text(printer, "status", limit=MAX_NAME_LENGTH),
-        info=printer,
+        info=printer_info_fields(printer),
     )
 
 

@@ -12,7 +12,12 @@ from orders.services import order_confirm, order_create
 from printing import protocol
 from printing.models import PrinterConfig, PrinterConnection, PrintJob, PrintJobEvent
 from printing.routing import websocket_urlpatterns
-from printing.services import print_job_cancel, print_job_create_test, print_job_retry
+from printing.services import (
+    print_job_cancel,
+    print_job_create_test,
+    print_job_retry,
+    printer_token_issue,
+)
 from tests.conftest import MILK_TEA
 from tests.helpers import from_address
 
@@ -120,6 +125,34 @@ async def test_an_unknown_printer_name_is_told_it_gets_only_unaddressed_jobs():
     assert ack["printer"] is None
     assert "不存在的打印机" in ack["message"]
     await client.disconnect()
+
+
+async def test_a_printer_with_a_token_takes_no_socket_that_only_names_it(caplog):
+    printer = await create_printer("厨房打印机")
+    await database_sync_to_async(printer_token_issue)(printer=printer)
+    client = await connect()
+    await client.send_json_to(protocol.printer_info(name="厨房打印机"))
+
+    ack = await receive(client, "printer_info_ack")
+    assert ack["printer"] is None
+    assert ack["reason"] == "token_required"
+    assert "令牌" in ack["message"]
+    assert "token" in ack["message"]
+    connection = await database_sync_to_async(PrinterConnection.objects.get)()
+    assert (connection.printer_id, connection.reported_name) == (None, "厨房打印机")
+    assert "reported_name='厨房打印机' event=bind_refused reason=token_required" in caplog.text
+    # Its receipts (customer phone numbers) do not reach this socket.
+    await confirmed_order(customer_phone="13800138000")
+    assert await client.receive_nothing(timeout=0.8)
+    await client.disconnect()
+
+
+async def test_a_socket_bound_by_name_is_closed_when_its_printer_gets_a_token():
+    printer = await create_printer("厨房打印机")
+    client = await connect(printer="厨房打印机")
+    await database_sync_to_async(printer_token_issue)(printer=printer)
+    closed = await client.receive_output(timeout=5)
+    assert (closed["type"], closed["code"]) == ("websocket.close", 4401)
 
 
 async def test_a_confirmed_order_arrives_as_new_order_in_the_seed_shape():
