@@ -63,7 +63,9 @@ class PrinterConsumer(AsyncWebsocketConsumer):
             )
             await self.close(code=verdict.code, reason=verdict.reason)
             return
-        await self.send_message(protocol.welcome(shop_name=settings.SHOP_NAME))
+        await self.send_message(
+            protocol.welcome(shop_name=settings.SHOP_NAME, instance=dispatcher.instance)
+        )
         self.socket = await dispatcher.attach(
             self,
             client=f"{client[0]}:{client[1]}",

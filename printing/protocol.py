@@ -52,16 +52,23 @@ def dumps(message: dict[str, Any]) -> str:
 # Server to client
 
 
-def welcome(*, shop_name: str, now: datetime | None = None) -> dict[str, Any]:
+def welcome(
+    *, shop_name: str, instance: str | None = None, now: datetime | None = None
+) -> dict[str, Any]:
+    """The greeting. `instance` names the database behind the server: job ids are unique
+    within one instance only (a reset or restored database starts them again)."""
+    server_info: dict[str, Any] = {
+        "name": f"{shop_name}打印服务器",
+        "version": SERVER_VERSION,
+        "capabilities": list(CAPABILITIES),
+    }
+    if instance is not None:
+        server_info["instance"] = instance
     return {
         "type": "welcome",
         "message": f"欢迎连接到{shop_name}打印服务",
         "timestamp": now_iso(now),
-        "server_info": {
-            "name": f"{shop_name}打印服务器",
-            "version": SERVER_VERSION,
-            "capabilities": list(CAPABILITIES),
-        },
+        "server_info": server_info,
     }
 
 

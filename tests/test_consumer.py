@@ -7,9 +7,11 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
+from django.core.management import call_command
 
 from orders.services import order_confirm, order_create
 from printing import protocol
+from printing.delivery.dispatcher import stop_dispatcher
 from printing.models import PrinterConfig, PrinterConnection, PrintJob, PrintJobEvent
 from printing.routing import websocket_urlpatterns
 from printing.services import (
@@ -81,9 +83,28 @@ async def test_welcome_on_connect(path):
     welcome = await client.receive_json_from(timeout=5)
     assert welcome["message"] == "欢迎连接到发财小狗饮品店打印服务"
     assert welcome["server_info"]["name"] == "发财小狗饮品店打印服务器"
-    assert set(welcome["server_info"]) == {"name", "version", "capabilities"}
+    assert set(welcome["server_info"]) == {"name", "version", "capabilities", "instance"}
     assert "+08:00" in welcome["timestamp"]
     await client.disconnect()
+
+
+async def welcome_instance() -> str:
+    client = WebsocketCommunicator(application, "/")
+    assert (await client.connect(timeout=5))[0]
+    welcome = await client.receive_json_from(timeout=5)
+    await client.disconnect()
+    return welcome["server_info"]["instance"]
+
+
+async def test_welcome_names_the_database_the_same_after_a_restart_and_anew_after_a_reset():
+    first = await welcome_instance()
+    assert first
+    await stop_dispatcher()  # as a restart of the server process
+    assert await welcome_instance() == first
+
+    await stop_dispatcher()
+    await database_sync_to_async(call_command)("flush", interactive=False, verbosity=0)
+    assert await welcome_instance() != first
 
 
 async def test_unknown_paths_are_refused():

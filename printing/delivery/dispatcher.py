@@ -59,6 +59,8 @@ class Dispatcher:
         )
         self.network: NetworkPrinting | None = None
         self.server_id: int | None = None
+        # This database's id, for `welcome` (see presence.server_instance).
+        self.instance: str | None = None
         self.tasks: list[asyncio.Task] = []
         self.started: asyncio.Task | None = None
         self.stopping = False
@@ -68,6 +70,7 @@ class Dispatcher:
     async def start(self) -> None:
         layer_name = type(self.layer).__name__ if self.layer else "none"
         self.server_id = await db(presence.server_process_register)(channel_layer=layer_name)
+        self.instance = await db(presence.server_instance)()
         self.heartbeat.server_id = self.server_id
         await self.groups.open()
         self.network = NetworkPrinting(self.server_id)

@@ -3,6 +3,7 @@ are open on them, and what happens to their jobs when either goes away."""
 
 import logging
 import os
+import secrets
 import socket
 from dataclasses import dataclass
 from datetime import timedelta
@@ -13,7 +14,7 @@ from django.utils import timezone
 
 from printing import protocol
 from printing.delivery.claims import jobs_requeue
-from printing.models import PrinterConfig, PrinterConnection, ServerProcess
+from printing.models import PrinterConfig, PrinterConnection, ServerInstance, ServerProcess
 
 logger = logging.getLogger("printing.jobs")
 
@@ -117,6 +118,15 @@ def server_process_register(*, channel_layer: str) -> int:
     )
     _own_records.add(process.pk)
     return process.pk
+
+
+def server_instance() -> str:
+    """This database's instance id, made on first use: the same for every process and
+    restart on this database, another one for a new or reset database."""
+    instance, _ = ServerInstance.objects.get_or_create(
+        pk=1, defaults={"instance": secrets.token_hex(8)}
+    )
+    return instance.instance
 
 
 # The ServerProcess rows this process wrote: its own pid on them is not a sign of death.
