@@ -105,8 +105,16 @@ _REPORT_FIELDS = ("retry_count", "max_retries", "started_at", "sent_connection_i
 
 def _mark_failed_attempts(rows: dict[int, dict[str, Any]], reports: list[Report]) -> None:
     """Set each row's `attempt_failed`: a failure is already recorded for its current
-    attempt. Looked up only for batches with `printing` or `failed` reports."""
-    asked = {r.job_id for r in reports if r.status in ("printing", "failed") and r.job_id in rows}
+    attempt. Only a pending job can have one (a failure leaves the job pending, and only a
+    claim, which starts a new attempt, sends it again), so only pending jobs that get a
+    `printing` or `failed` report are looked up: a client's usual reports cost nothing more."""
+    asked = {
+        r.job_id
+        for r in reports
+        if r.status in ("printing", "failed")
+        and r.job_id in rows
+        and rows[r.job_id]["status"] == Status.PENDING
+    }
     failed = set()
     if asked:
         failed = set(
