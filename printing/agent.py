@@ -6,9 +6,11 @@ server and prints what it is sent. Needs only websockets and python-escpos (no D
 
 (The token goes in the environment, not --token: any user of the machine can read a command line.)
 
-It never prints a job twice: the job ids it has printed are kept in its state file across
-restarts, and a repeated offer is only acknowledged again. A job it started but cannot know
-the outcome of (it crashed while printing) is printed again under a POSSIBLE DUPLICATE banner.
+It never prints a job twice: the jobs it has printed (by server instance and job id) are kept
+in its state file across restarts, and a repeated offer is only acknowledged again. A job
+whose outcome is unknown (the agent crashed while printing it, or the server says an earlier
+attempt started printing and never ended) is printed again under a POSSIBLE DUPLICATE banner.
+A frame it cannot read is logged and skipped; the connection stays.
 """
 
 import argparse
@@ -21,7 +23,6 @@ import random
 import signal
 import socket
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,7 @@ from typing import Any
 import websockets
 
 from printing import protocol
+from printing.agent_state import AgentState
 from printing.devices import DeviceError, parse_device
 from printing.escpos_encode import ENCODINGS, PrinterSettings, encode_job
 
@@ -37,51 +39,19 @@ logger = logging.getLogger("printing.agent")
 
 AGENT_VERSION = "1.0.0"
 DUPLICATE_BANNER = "可能重复 / POSSIBLE DUPLICATE"
-# How many printed job ids the state file remembers: far more than a day of receipts.
-REMEMBER = 20_000
 
 
-class AgentState:
-    """Printed job ids and the job being printed, saved atomically after every change."""
+class MalformedFrame(ValueError):
+    """A frame from the server the agent cannot act on; it is logged and skipped."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.printed: dict[int, str] = {}
-        self.in_progress: int | None = None
-        if path.exists():
-            try:
-                data = json.loads(path.read_text())
-                self.printed = {int(k): v for k, v in data.get("printed", {}).items()}
-                self.in_progress = data.get("in_progress")
-            except (ValueError, OSError) as exc:
-                raise SystemExit(f"state file {path} is unreadable ({exc}); move it away") from exc
 
-    def save(self) -> None:
-        if len(self.printed) > REMEMBER:
-            for job_id in sorted(self.printed)[: len(self.printed) - REMEMBER]:
-                del self.printed[job_id]
-        data = {"printed": self.printed, "in_progress": self.in_progress}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(
-            "w", dir=self.path.parent, prefix=".agent-state", delete=False
-        ) as tmp:
-            json.dump(data, tmp)
-            tmp.flush()
-            os.fsync(tmp.fileno())
-        os.replace(tmp.name, self.path)
-
-    def start(self, job_id: int) -> bool:
-        """Mark the job as printing; True if an earlier attempt was cut off mid-print."""
-        interrupted = self.in_progress == job_id
-        self.in_progress = job_id
-        self.save()
-        return interrupted
-
-    def finish(self, job_id: int, printed: bool) -> None:
-        if printed:
-            self.printed[job_id] = time.strftime("%Y-%m-%dT%H:%M:%S")
-        self.in_progress = None
-        self.save()
+def _job_id(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise MalformedFrame(f"job_id {value!r} is not a positive integer")
+    text = str(value)
+    if not (text.isascii() and text.isdigit() and 0 < int(text) <= protocol.MAX_ID):
+        raise MalformedFrame(f"job_id {value!r} is not a positive integer")
+    return int(text)
 
 
 @dataclass
@@ -92,18 +62,37 @@ class Job:
     copies: int
     attempt: int
     printer_config: dict[str, Any]
+    # The server says an earlier attempt may have printed it already.
+    possible_duplicate: bool = False
+    # The server's instance: with job_id, what the state file remembers.
+    instance: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.instance}:{self.job_id}"
 
     @classmethod
-    def from_message(cls, message: dict[str, Any]) -> "Job":
-        body = message["order"] if message["type"] == "new_order" else message["data"]
-        return cls(
-            job_id=int(body["job_id"]),
-            order_id=body.get("order_id"),
-            content=str(body.get("content", "")),
-            copies=int(body.get("copies") or 1),
-            attempt=int(body.get("attempt") or 1),
-            printer_config=body.get("printer_config") or {},
-        )
+    def from_message(cls, message: dict[str, Any], *, instance: str = "") -> "Job":
+        """The job in a `new_order` or `print_command`; MalformedFrame if it holds none."""
+        body = message.get("order") if message["type"] == "new_order" else message.get("data")
+        if not isinstance(body, dict):
+            raise MalformedFrame(f"{message['type']} without its job")
+        try:
+            printer_config = body.get("printer_config") or {}
+            if not isinstance(printer_config, dict):
+                raise MalformedFrame("printer_config is not an object")
+            return cls(
+                job_id=_job_id(body.get("job_id")),
+                order_id=body.get("order_id"),
+                content=str(body.get("content", "")),
+                copies=min(max(int(body.get("copies") or 1), 1), 10),
+                attempt=int(body.get("attempt") or 1),
+                printer_config=printer_config,
+                possible_duplicate=body.get("possible_duplicate") is True,
+                instance=instance,
+            )
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise MalformedFrame(str(exc)) from None
 
 
 class Agent:
@@ -113,8 +102,10 @@ class Agent:
         self.device = parse_device(options.device)
         self.state = AgentState(Path(options.state_file))
         self.stopping = asyncio.Event()
-        self.cancelled: set[int] = set()
+        self.cancelled: set[str] = set()
         self.printing: asyncio.Task | None = None
+        # The instance of the server of this connection ("" until its welcome says).
+        self.instance = ""
 
     def stop(self) -> None:
         if not self.stopping.is_set():
@@ -163,9 +154,14 @@ class Agent:
         queue: asyncio.Queue[Job] = asyncio.Queue()
         worker = asyncio.create_task(self._work(ws, queue))
         stopper = asyncio.create_task(self.stopping.wait())
+        self.instance = ""
         try:
             async for frame in _frames(ws, stopper):
-                await self._on_message(ws, queue, json.loads(frame))
+                try:
+                    await self._on_message(ws, queue, _parse(frame))
+                except MalformedFrame as exc:
+                    # One bad frame must not cost the connection (and every receipt after it).
+                    logger.warning("event=bad_frame reason=%s frame=%.200r", exc, frame)
         finally:
             if self.stopping.is_set() and self.printing is not None:
                 await asyncio.shield(self.printing)
@@ -181,11 +177,18 @@ class Agent:
 
     async def _on_message(self, ws, queue: asyncio.Queue, message: dict[str, Any]) -> None:
         kind = message.get("type")
-        if kind in ("new_order", "print_command"):
-            await queue.put(Job.from_message(message))
+        if kind == "welcome":
+            info = message.get("server_info")
+            instance = info.get("instance") if isinstance(info, dict) else None
+            if isinstance(instance, str) and instance and ":" not in instance:
+                self.instance = instance
+                self.state.connected_to(instance)
+        elif kind in ("new_order", "print_command"):
+            await queue.put(Job.from_message(message, instance=self.instance))
         elif kind == "cancel_job":
-            self.cancelled.add(int(message["job_id"]))
-            logger.info("job=%s event=cancel_received", message["job_id"])
+            job_id = _job_id(message.get("job_id"))
+            self.cancelled.add(f"{self.instance}:{job_id}")
+            logger.info("job=%s event=cancel_received", job_id)
         elif kind == "ping":
             await self._send(ws, protocol.pong())
         elif kind == "error":
@@ -198,7 +201,7 @@ class Agent:
     async def _work(self, ws, queue: asyncio.Queue) -> None:
         while not self.stopping.is_set():
             job = await queue.get()
-            if job.job_id in self.cancelled:
+            if job.key in self.cancelled:
                 logger.info("job=%s order=%s outcome=cancelled", job.job_id, job.order_id)
                 continue
             # Shielded: a dropped connection must not cut a receipt in half.
@@ -207,13 +210,15 @@ class Agent:
             self.printing = None
 
     async def _print(self, ws, job: Job) -> None:
-        if job.job_id in self.state.printed:
+        if self.state.was_printed(job.key):
             # Printed before (this run or an earlier one): only say so again.
             await self._report(ws, job, "completed", "already printed")
             logger.info("job=%s order=%s outcome=already_printed", job.job_id, job.order_id)
             return
         started = time.monotonic()
-        interrupted = self.state.start(job.job_id)
+        # Cut off mid-print here, or (the server says) on another attempt: either way the
+        # receipt may be on paper already.
+        interrupted = self.state.start(job.key) or job.possible_duplicate
         await self._report(ws, job, "printing", "")
         settings = PrinterSettings.from_mapping(
             job.printer_config, encoding=self.options.encoding, paper_width=self.options.paper_width
@@ -228,11 +233,11 @@ class Agent:
         try:
             await asyncio.to_thread(self.device.print, data, job.content)
         except DeviceError as exc:
-            self.state.finish(job.job_id, printed=False)
+            self.state.finish(job.key, printed=False)
             await self._report(ws, job, "failed", str(exc))
             outcome = f"failed({exc})"
         else:
-            self.state.finish(job.job_id, printed=True)
+            self.state.finish(job.key, printed=True)
             await self._report(ws, job, "completed", "打印成功")
             outcome = "completed" + ("(possible duplicate)" if interrupted else "")
         logger.info(
@@ -255,6 +260,16 @@ class Agent:
         # makes that harmless.
         with contextlib.suppress(websockets.ConnectionClosed):
             await ws.send(protocol.dumps(message))
+
+
+def _parse(frame: str | bytes) -> dict[str, Any]:
+    try:
+        message = json.loads(frame)
+    except (ValueError, RecursionError):
+        raise MalformedFrame("not JSON") from None
+    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+        raise MalformedFrame("not a message object")
+    return message
 
 
 async def _frames(ws, stopper: asyncio.Task):

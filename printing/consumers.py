@@ -80,7 +80,9 @@ class PrinterConsumer(AsyncWebsocketConsumer):
                 )
             await self.close(code=verdict.code, reason=verdict.reason)
             return
-        await self.send_message(protocol.welcome(shop_name=settings.SHOP_NAME))
+        await self.send_message(
+            protocol.welcome(shop_name=settings.SHOP_NAME, instance=dispatcher.instance)
+        )
         self.socket = await dispatcher.attach(
             self,
             client=f"{client[0]}:{client[1]}",
@@ -168,8 +170,8 @@ class PrinterConsumer(AsyncWebsocketConsumer):
                 await self.send_message(protocol.pong())
             case protocol.PrinterInfo():
                 dispatcher = await get_dispatcher()
-                printer = await dispatcher.identify(self.socket, message)
-                bound = None
+                identity = await dispatcher.identify(self.socket, message)
+                printer, bound = identity.printer, None
                 if printer is not None:
                     bound = {
                         "id": printer.pk,
@@ -177,7 +179,11 @@ class PrinterConsumer(AsyncWebsocketConsumer):
                         "paper_width": printer.paper_width,
                     }
                 await self.send_message(
-                    protocol.printer_info_ack(reported_name=message.name, printer=bound)
+                    protocol.printer_info_ack(
+                        reported_name=message.name,
+                        printer=bound,
+                        token_required=identity.token_required,
+                    )
                 )
             case protocol.PrintStatus():
                 dispatcher = await get_dispatcher()

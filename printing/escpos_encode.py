@@ -15,6 +15,8 @@ from typing import Any
 from escpos.capabilities import get_profile
 from escpos.printer import Dummy
 
+from printing.receipt import printable
+
 FS = b"\x1c"
 CHINESE_ON = FS + b"&"
 CHINESE_OFF = FS + b"."
@@ -96,9 +98,12 @@ def yen_replacement(encoding: str) -> tuple[str, bool]:
 def encode_text(text: str, encoding: str) -> bytes:
     """Text in the printer's encoding. A character it lacks becomes `?`, never an error.
 
+    Control characters but newline are dropped: in the byte stream they would be printer
+    commands (the layout drops them too; this is for text that reached here another way).
     A two-column yen sign takes the place of the space in front of it (the receipt counted
     one column for ¥), so right-aligned amounts stay aligned.
     """
+    text = printable(text)
     yen, wide = yen_replacement(encoding)
     if wide:
         text = text.replace(" ¥", yen).replace("¥", yen)

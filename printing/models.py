@@ -194,6 +194,23 @@ class ServerProcess(models.Model):
         return f"{self.hostname}:{self.pid}"
 
 
+class ServerInstance(models.Model):
+    """One row: the id of this database, made on first use. Printer clients get it in
+    `welcome` and key the job ids they remember by it: a reset or restored database gives
+    out job ids again, and must not find them already printed."""
+
+    instance = models.CharField(_("instance"), max_length=32, unique=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        db_table = "print_server_instance"
+        verbose_name = _("server instance")
+        verbose_name_plural = _("server instances")
+
+    def __str__(self) -> str:
+        return self.instance
+
+
 class PrinterConnection(models.Model):
     """One printer WebSocket, open or closed; what the client said about itself is kept."""
 

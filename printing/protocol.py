@@ -19,6 +19,22 @@ CLIENT_STATUSES = ("received", "printing", "completed", "failed")
 
 MAX_NAME_LENGTH = 100
 MAX_TEXT_LENGTH = 2000
+# What is kept of a client's `printer_info.printer`: these fields, scalar values only, text
+# cut to MAX_NAME_LENGTH. Anything else (nested objects, kilobytes of padding) is dropped.
+PRINTER_INFO_FIELDS = (
+    "name",
+    "model",
+    "status",
+    "paper_width",
+    "printer_type",
+    "device",
+    "agent_version",
+    "firmware",
+    "serial_number",
+    "vendor",
+)
+# Numbers a JSON reader in any language reads exactly.
+MAX_SAFE_INTEGER = 2**53
 # Ids are database keys; anything beyond a signed 64-bit integer is not one of ours.
 MAX_ID = 2**63 - 1
 
@@ -36,16 +52,23 @@ def dumps(message: dict[str, Any]) -> str:
 # Server to client
 
 
-def welcome(*, shop_name: str, now: datetime | None = None) -> dict[str, Any]:
+def welcome(
+    *, shop_name: str, instance: str | None = None, now: datetime | None = None
+) -> dict[str, Any]:
+    """The greeting. `instance` names the database behind the server: job ids are unique
+    within one instance only (a reset or restored database starts them again)."""
+    server_info: dict[str, Any] = {
+        "name": f"{shop_name}打印服务器",
+        "version": SERVER_VERSION,
+        "capabilities": list(CAPABILITIES),
+    }
+    if instance is not None:
+        server_info["instance"] = instance
     return {
         "type": "welcome",
         "message": f"欢迎连接到{shop_name}打印服务",
         "timestamp": now_iso(now),
-        "server_info": {
-            "name": f"{shop_name}打印服务器",
-            "version": SERVER_VERSION,
-            "capabilities": list(CAPABILITIES),
-        },
+        "server_info": server_info,
     }
 
 
@@ -61,8 +84,11 @@ def new_order(
     order_info: dict[str, Any] | None,
     printer_config: dict[str, Any],
     printer: dict[str, Any] | None = None,
+    possible_duplicate: bool = False,
     now: datetime | None = None,
 ) -> dict[str, Any]:
+    """A job to print. `possible_duplicate`: an earlier attempt started printing and its
+    outcome is unknown, so the paper may already hold this receipt."""
     return {
         "type": "new_order",
         "timestamp": now_iso(now),
@@ -77,6 +103,7 @@ def new_order(
             "order_info": order_info,
             "printer_config": printer_config,
             "target_printer": printer,
+            "possible_duplicate": possible_duplicate,
         },
     }
 
@@ -98,11 +125,24 @@ def cancel_job(*, job_id: int, now: datetime | None = None) -> dict[str, Any]:
 
 
 def printer_info_ack(
-    *, reported_name: str, printer: dict[str, Any] | None, now: datetime | None = None
+    *,
+    reported_name: str,
+    printer: dict[str, Any] | None,
+    token_required: bool = False,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
     """The answer to `printer_info`: which printer (`id`, `name`, `paper_width`) the socket
-    is now bound to, or none."""
-    if printer is None:
+    is now bound to, or none; with `token_required`, the named printer has a token this
+    socket did not present, so it was not bound to it."""
+    reason = None
+    if token_required:
+        reason = "token_required"
+        message = (
+            f"打印机“{reported_name}”设有令牌，此连接未出示令牌，因此没有绑定到它，只会收到"
+            f"不指定打印机的任务 / printer {reported_name!r} has a token and this socket did not "
+            "present it: not bound to it, this socket receives only jobs addressed to no printer"
+        )
+    elif printer is None:
         message = (
             f"打印机信息已收到；没有名为“{reported_name}”的已启用打印机，只会收到不指定打印机的任务"
             f" / no active printer is named {reported_name!r}: this socket receives only jobs "
@@ -116,6 +156,7 @@ def printer_info_ack(
         "timestamp": now_iso(now),
         "message": message,
         "printer": printer,
+        "reason": reason,
     }
 
 
@@ -182,13 +223,20 @@ class ProtocolError(Exception):
 
 
 def unknown_job(job_id: int) -> ProtocolError:
-    return ProtocolError("unknown_job", f"没有这个打印任务 / no print job {job_id}", job_id=job_id)
-
-
-def wrong_printer(job_id: int) -> ProtocolError:
+    """No such job for this socket's printer: one answer whether the job does not exist or
+    is another printer's, so that a socket cannot learn which job ids exist."""
     return ProtocolError(
-        "wrong_printer",
-        f"打印任务 {job_id} 属于另一台打印机 / job {job_id} belongs to another printer",
+        "unknown_job",
+        f"此打印机没有这个打印任务 / no print job {job_id} for this printer",
+        job_id=job_id,
+    )
+
+
+def wrong_socket(job_id: int) -> ProtocolError:
+    return ProtocolError(
+        "wrong_socket",
+        f"打印任务 {job_id} 的当前尝试没有发给此连接 / the current attempt of job {job_id} "
+        "was not sent to this socket",
         job_id=job_id,
     )
 
@@ -271,6 +319,21 @@ def _text(message: dict[str, Any], key: str, *, limit: int, required: bool = Fal
     return value
 
 
+def printer_info_fields(printer: dict[str, Any]) -> dict[str, Any]:
+    """The whitelisted scalar fields of a client's `printer` object, each capped."""
+    kept: dict[str, Any] = {}
+    for key in PRINTER_INFO_FIELDS:
+        value = printer.get(key)
+        if isinstance(value, str):
+            kept[key] = value[:MAX_NAME_LENGTH]
+        elif isinstance(value, bool):
+            kept[key] = value
+        elif isinstance(value, int | float) and abs(value) <= MAX_SAFE_INTEGER:
+            # (NaN and infinities compare false and are dropped.)
+            kept[key] = value
+    return kept
+
+
 def _parse_printer_info(message: dict[str, Any]) -> PrinterInfo:
     printer = message.get("printer")
     if not isinstance(printer, dict):
@@ -282,7 +345,7 @@ def _parse_printer_info(message: dict[str, Any]) -> PrinterInfo:
         name=name,
         model=_text(printer, "model", limit=MAX_NAME_LENGTH),
         status=_text(printer, "status", limit=MAX_NAME_LENGTH),
-        info=printer,
+        info=printer_info_fields(printer),
     )
 
 

@@ -5,7 +5,7 @@ is a display width, not a string length.
 """
 
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -40,6 +40,18 @@ class Receipt:
     status: str = "confirmed"
     items: tuple[ReceiptItem, ...] = field(default_factory=tuple)
     note: str = ""
+
+
+# C0 and C1 control characters and DEL, newline excepted: sent to a printer they are
+# commands, not text (ESC p kicks the cash drawer, GS V cuts, ESC @ resets). A tab is a space.
+_CONTROLS = {
+    code: None for code in (*range(0x20), 0x7F, *range(0x80, 0xA0)) if code != ord("\n")
+} | {ord("\t"): " "}
+
+
+def printable(text: str) -> str:
+    """`text` without control characters but newlines: safe to lay out and print."""
+    return text.translate(_CONTROLS)
 
 
 def columns_for(paper_width: int) -> int:
@@ -120,6 +132,7 @@ def render_receipt(receipt: Receipt, *, paper_width: int, stamp: str = "") -> st
 
     `stamp` (a reprint, a backup printer) is printed under the shop name as `** stamp **`.
     """
+    receipt, stamp = _printable_receipt(receipt), printable(stamp)
     width = columns_for(paper_width)
     heavy, light = "=" * width, "-" * width
     lines = [heavy, *center(receipt.shop_name, width), heavy]
@@ -137,6 +150,27 @@ def render_receipt(receipt: Receipt, *, paper_width: int, stamp: str = "") -> st
     lines += two_columns("总计:", money(receipt.total), width)
     lines += [heavy, *center(THANK_YOU, width), heavy]
     return "\n".join(lines) + "\n"
+
+
+def _printable_receipt(receipt: Receipt) -> Receipt:
+    """The receipt with every text a customer or staff typed made printable."""
+    items = tuple(
+        replace(
+            item,
+            name=printable(item.name),
+            size=printable(item.size),
+            temperature=printable(item.temperature),
+            sugar=printable(item.sugar),
+        )
+        for item in receipt.items
+    )
+    return replace(
+        receipt,
+        shop_name=printable(receipt.shop_name),
+        status=printable(receipt.status),
+        note=printable(receipt.note),
+        items=items,
+    )
 
 
 def _item_lines(item: ReceiptItem, width: int) -> list[str]:
@@ -170,11 +204,13 @@ def _joined(prefix: str, parts: list[str], separator: str, width: int) -> list[s
 
 def stamp_text(content: str, stamp: str, *, paper_width: int) -> str:
     """Free text with `** stamp **` on top."""
-    return "\n".join(center(f"** {stamp} **", columns_for(paper_width))) + "\n" + content
+    top = center(f"** {printable(stamp)} **", columns_for(paper_width))
+    return "\n".join(top) + "\n" + printable(content)
 
 
 def render_test_page(*, shop_name: str, printer_name: str, paper_width: int, time: datetime) -> str:
     """A test print: proves the printer, its width and its Chinese font in one glance."""
+    shop_name, printer_name = printable(shop_name), printable(printer_name)
     width = columns_for(paper_width)
     heavy = "=" * width
     lines = [heavy, *center(shop_name, width), *center("打印测试 / TEST PRINT", width), heavy]

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from printing import access, protocol, selectors, services
 from printing.models import TEST_CLIENT_PERMISSION, PrinterConfig, PrintJob
+from printing.receipt import printable
 from shop.web import error, staff_actor, staff_json, staff_page, ui_labels
 
 
@@ -70,6 +71,9 @@ def job_create(request: HttpRequest) -> JsonResponse:
     if not isinstance(body, dict):
         return error("invalid_json", "the body must be a JSON object", 400)
     content, copies, priority = body.get("content"), body.get("copies", 1), body.get("priority", 5)
+    if isinstance(content, str):
+        # Control characters would reach the printer as commands (a drawer kick, a cut).
+        content = printable(content)
     if not isinstance(content, str) or not content.strip() or len(content) > 20_000:
         return error("invalid_field", "content must be text of 1 to 20000 characters", 400)
     for name, value in (("copies", copies), ("priority", priority)):

@@ -232,6 +232,8 @@ PRINT_SERVER_DEAD_AFTER = env_float("PRINT_SERVER_DEAD_AFTER", 30.0, minimum=1.0
 # A job sent to a client that reports no status within this many seconds goes back to the
 # queue and is offered again (a lost message, a client that crashed while connected).
 PRINT_ACK_TIMEOUT = env_float("PRINT_ACK_TIMEOUT", 30.0, minimum=1.0)
+# A job reported `printing` this long ago with no outcome goes back to the queue.
+PRINT_PRINTING_TIMEOUT = env_float("PRINT_PRINTING_TIMEOUT", 300.0, minimum=1.0)
 # After a reported failure a job is offered again after 5 s, 10 s, 20 s ... at most this.
 PRINT_RETRY_BACKOFF = env_float("PRINT_RETRY_BACKOFF", 5.0, minimum=0.0)
 PRINT_RETRY_BACKOFF_MAX = env_float("PRINT_RETRY_BACKOFF_MAX", 60.0, minimum=0.0)

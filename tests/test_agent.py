@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from channels.db import database_sync_to_async
 
-from printing.models import PrintJob, PrintJobEvent
+from printing.models import PrintJob, PrintJobEvent, ServerInstance
 from printing.services import printer_token_issue
 from tests.fake_printer import FakePrinter
 from tests.helpers import confirmed_order, create_printer, eventually, job_status
@@ -143,7 +143,10 @@ async def test_the_agent_prints_a_confirmed_order_on_the_printer(
     job = await database_sync_to_async(PrintJob.objects.get)(order=order)
     line = f"job={job.pk} order={order.pk} device={fake_printer.device} attempt=1 outcome=completed"
     await eventually(lambda: line in agent.log())
-    assert job.pk in {int(k) for k in agent.state()["printed"]}
+    # Remembered by the server's database instance and job id.
+    instance = await database_sync_to_async(ServerInstance.objects.get)()
+    assert f"{instance}:{job.pk}" in agent.state()["printed"]
+    assert agent.state()["instance"] == str(instance)
 
 
 async def test_a_refused_printer_fails_the_job_which_is_retried(print_server, agents, fake_printer):

@@ -7,12 +7,14 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
+from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from orders.services import order_confirm, order_create
 from printing import protocol
-from printing.models import PrinterConfig, PrintJob
+from printing.delivery.presence import printer_connection_identify
+from printing.models import PrinterConfig, PrinterConnection, PrintJob, ServerProcess
 from printing.routing import websocket_urlpatterns
 from tests.conftest import MILK_TEA
 from tests.helpers import from_address
@@ -30,7 +32,7 @@ ERROR_CODES = {
     "unknown_type",
     "binary_not_supported",
     "unknown_job",
-    "wrong_printer",
+    "wrong_socket",
 }
 
 scalars = st.one_of(
@@ -148,3 +150,57 @@ async def test_one_clients_garbage_does_not_disturb_another(foreign_jobs):
     assert (await calm.receive_json_from(timeout=5))["type"] == "pong"
     await calm.disconnect()
     await noisy.disconnect()
+
+
+def admin_pages_render(admin_client, connection: PrinterConnection) -> bool:
+    """The printer's page (its open sockets inline) and the socket's own page."""
+    pages = [
+        reverse("admin:printing_printerconfig_change", args=[connection.printer_id]),
+        reverse("admin:printing_printerconnection_change", args=[connection.pk]),
+    ]
+    return all(admin_client.get(page).status_code == 200 for page in pages)
+
+
+def assert_few_capped_fields(kept: dict) -> None:
+    assert set(kept) <= set(protocol.PRINTER_INFO_FIELDS)
+    assert (kept["name"], kept["paper_width"], kept["agent_version"]) == ("厨房打印机", 58, "1.0.0")
+    assert all(isinstance(value, str | int | float | bool) for value in kept.values())
+    assert len(json.dumps(kept)) < 2000
+
+
+def printer_info_frame(extra: str) -> str:
+    known = '"name": "厨房打印机", "paper_width": 58, "agent_version": "1.0.0"'
+    return f'{{"type": "printer_info", "printer": {{{known}, {extra}}}}}'
+
+
+async def test_a_64_kb_printer_info_is_kept_as_a_few_capped_fields(admin_client):
+    await database_sync_to_async(PrinterConfig.objects.create)(name="厨房打印机")
+    client = WebsocketCommunicator(application, "/")
+    assert (await client.connect(timeout=5))[0]
+    await client.receive_from(timeout=5)
+    padding = {"padding": "珍" * 14_000, "notes": "m" * 20_000, "firmware": {"a": [1, 2]}}
+    frame = printer_info_frame(json.dumps(padding, ensure_ascii=False)[1:-1])
+    assert 60_000 < len(frame.encode()) < 65536
+    await client.send_to(text_data=frame)
+    assert json.loads(await client.receive_from(timeout=5))["type"] == "printer_info_ack"
+
+    connection = await database_sync_to_async(PrinterConnection.objects.get)()
+    assert_few_capped_fields(connection.printer_info)
+    assert await database_sync_to_async(admin_pages_render)(admin_client, connection)
+    await client.disconnect()
+
+
+def test_a_950_deep_printer_info_is_kept_as_a_few_capped_fields(admin_client):
+    # Parsed and stored as the consumer does (deeper inside a test's stack, the parse itself
+    # would run out of recursion and be refused as invalid JSON).
+    printer = PrinterConfig.objects.create(name="厨房打印机")
+    server = ServerProcess.objects.create(hostname="h", pid=1, version="1", channel_layer="x")
+    connection = PrinterConnection.objects.create(server=server)
+    deep = '"nested": ' + "[" * 950 + "]" * 950 + ', "device": {"deep": [["x"]]}'
+    info = protocol.parse_client_message(printer_info_frame(deep))
+
+    identity = printer_connection_identify(connection_id=connection.pk, info=info)
+    assert identity.printer == printer
+    connection.refresh_from_db()
+    assert_few_capped_fields(connection.printer_info)
+    assert admin_pages_render(admin_client, connection)

@@ -7,12 +7,19 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
+from django.core.management import call_command
 
 from orders.services import order_confirm, order_create
 from printing import protocol
+from printing.delivery.dispatcher import stop_dispatcher
 from printing.models import PrinterConfig, PrinterConnection, PrintJob, PrintJobEvent
 from printing.routing import websocket_urlpatterns
-from printing.services import print_job_cancel, print_job_create_test, print_job_retry
+from printing.services import (
+    print_job_cancel,
+    print_job_create_test,
+    print_job_retry,
+    printer_token_issue,
+)
 from tests.conftest import MILK_TEA
 from tests.helpers import from_address
 
@@ -76,9 +83,28 @@ async def test_welcome_on_connect(path):
     welcome = await client.receive_json_from(timeout=5)
     assert welcome["message"] == "欢迎连接到发财小狗饮品店打印服务"
     assert welcome["server_info"]["name"] == "发财小狗饮品店打印服务器"
-    assert set(welcome["server_info"]) == {"name", "version", "capabilities"}
+    assert set(welcome["server_info"]) == {"name", "version", "capabilities", "instance"}
     assert "+08:00" in welcome["timestamp"]
     await client.disconnect()
+
+
+async def welcome_instance() -> str:
+    client = WebsocketCommunicator(application, "/")
+    assert (await client.connect(timeout=5))[0]
+    welcome = await client.receive_json_from(timeout=5)
+    await client.disconnect()
+    return welcome["server_info"]["instance"]
+
+
+async def test_welcome_names_the_database_the_same_after_a_restart_and_anew_after_a_reset():
+    first = await welcome_instance()
+    assert first
+    await stop_dispatcher()  # as a restart of the server process
+    assert await welcome_instance() == first
+
+    await stop_dispatcher()
+    await database_sync_to_async(call_command)("flush", interactive=False, verbosity=0)
+    assert await welcome_instance() != first
 
 
 async def test_unknown_paths_are_refused():
@@ -120,6 +146,34 @@ async def test_an_unknown_printer_name_is_told_it_gets_only_unaddressed_jobs():
     assert ack["printer"] is None
     assert "不存在的打印机" in ack["message"]
     await client.disconnect()
+
+
+async def test_a_printer_with_a_token_takes_no_socket_that_only_names_it(caplog):
+    printer = await create_printer("厨房打印机")
+    await database_sync_to_async(printer_token_issue)(printer=printer)
+    client = await connect()
+    await client.send_json_to(protocol.printer_info(name="厨房打印机"))
+
+    ack = await receive(client, "printer_info_ack")
+    assert ack["printer"] is None
+    assert ack["reason"] == "token_required"
+    assert "令牌" in ack["message"]
+    assert "token" in ack["message"]
+    connection = await database_sync_to_async(PrinterConnection.objects.get)()
+    assert (connection.printer_id, connection.reported_name) == (None, "厨房打印机")
+    assert "reported_name='厨房打印机' event=bind_refused reason=token_required" in caplog.text
+    # Its receipts (customer phone numbers) do not reach this socket.
+    await confirmed_order(customer_phone="13800138000")
+    assert await client.receive_nothing(timeout=0.8)
+    await client.disconnect()
+
+
+async def test_a_socket_bound_by_name_is_closed_when_its_printer_gets_a_token():
+    printer = await create_printer("厨房打印机")
+    client = await connect(printer="厨房打印机")
+    await database_sync_to_async(printer_token_issue)(printer=printer)
+    closed = await client.receive_output(timeout=5)
+    assert (closed["type"], closed["code"]) == ("websocket.close", 4401)
 
 
 async def test_a_confirmed_order_arrives_as_new_order_in_the_seed_shape():
@@ -234,7 +288,7 @@ async def test_status_for_another_printers_job_is_an_error_and_changes_nothing()
 
     await cashier.send_json_to(protocol.print_status(job_id=kitchen_job.pk, status="completed"))
     error = await receive(cashier, "error")
-    assert error["code"] == "wrong_printer"
+    assert error["code"] == "unknown_job"
     assert (await job(order=order)).status == "pending"
     await cashier.disconnect()
 
@@ -367,6 +421,28 @@ async def test_a_job_the_client_never_acknowledges_is_offered_again(settings):
         PrintJobEvent.objects.filter(job__order=order).values_list("event", flat=True)
     )
     assert events[:4] == ["created", "sent", "ack_timeout", "sent"]
+    await client.disconnect()
+
+
+async def test_a_job_printing_too_long_is_offered_again_as_a_possible_duplicate(settings):
+    settings.PRINT_PRINTING_TIMEOUT = 1
+    await create_printer("厨房打印机")
+    client = await connect(printer="厨房打印机")
+    order = await confirmed_order()
+    first = (await receive(client, "new_order"))["order"]
+    assert first["possible_duplicate"] is False
+    await client.send_json_to(protocol.print_status(job_id=first["job_id"], status="printing"))
+
+    again = (await receive(client, "new_order"))["order"]
+    assert (again["job_id"], again["attempt"], again["possible_duplicate"]) == (
+        first["job_id"],
+        2,
+        True,
+    )
+    events = await database_sync_to_async(list)(
+        PrintJobEvent.objects.filter(job__order=order).values_list("event", flat=True)
+    )
+    assert events[:5] == ["created", "sent", "printing", "printing_timeout", "sent"]
     await client.disconnect()
 
 

@@ -1,6 +1,12 @@
 """The dispatcher's decisions with plain data: no sockets, no database, no event loop."""
 
-from printing.delivery.decisions import FINISHED_MEMORY, Binding, DeliveryBook, SocketState
+from printing.delivery.decisions import (
+    FINISHED_MEMORY,
+    OFFERED_MEMORY,
+    Binding,
+    DeliveryBook,
+    SocketState,
+)
 
 
 def book_with(*sockets: SocketState) -> DeliveryBook:
@@ -167,3 +173,18 @@ def test_the_heartbeat_names_heard_and_quiet_sockets_and_starts_a_new_count():
     a.heard(5.0)
     assert book.heard_since_beat() == ([1], [2])
     assert book.heard_since_beat() == ([], [1, 2])
+
+
+def test_a_socket_remembers_what_it_was_sent_after_the_job_finished_for_late_reports():
+    sock = SocketState(1, printer_id=7)
+    book = book_with(sock)
+    book.send_to(100, 1, [sock])
+    book.send_to(100, 2, [sock])
+    book.settle({100}, {100: "completed"}, now=0.0)
+    assert 100 not in sock.sent
+    assert sock.offered[100] == 2
+    # Bounded: the oldest are forgotten first.
+    for job_id in range(1000, 1000 + OFFERED_MEMORY):
+        book.send_to(job_id, 1, [sock])
+    assert len(sock.offered) == OFFERED_MEMORY
+    assert 100 not in sock.offered

@@ -1,6 +1,10 @@
 """The job state machine against the database: every change recorded, stale reports ignored,
 timeouts, retries, expiry, cancel and retry, and sweeps that several processes share."""
 
+import json
+import os
+import subprocess
+import sys
 import threading
 from datetime import timedelta
 
@@ -12,11 +16,13 @@ from orders.models import Order
 from orders.services import order_confirm
 from printing import protocol
 from printing.delivery.claims import jobs_claim_and_load, jobs_waiting
-from printing.delivery.housekeeping import jobs_maintain
+from printing.delivery.frames import job_frame
+from printing.delivery.housekeeping import jobs_failover, jobs_maintain
 from printing.delivery.presence import server_processes_reap
 from printing.delivery.reports import Report, reports_apply, retry_backoff
-from printing.models import PrinterConnection, PrintJob, PrintJobEvent, ServerProcess
+from printing.models import PrinterConfig, PrinterConnection, PrintJob, PrintJobEvent, ServerProcess
 from printing.services import print_job_cancel, print_job_retry
+from tests.conftest import ROOT
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -41,15 +47,19 @@ def sent_job(socket_row, make_order):
 
 
 def report(job, status, socket_row, message="", *, printer_id=None):
-    """A client's print_status from the socket, as the dispatcher's recorder applies it."""
+    """A client's print_status from the socket, as the dispatcher's recorder applies it; the
+    socket was sent the job's current attempt, as the dispatcher's book would say."""
+    job_id = job if isinstance(job, int) else job.pk
+    offered = PrintJob.objects.filter(pk=job_id).values_list("delivery_attempts", flat=True)
     [result] = reports_apply(
         [
             Report(
-                job_id=job if isinstance(job, int) else job.pk,
+                job_id=job_id,
                 status=status,
                 message=message,
                 connection_id=socket_row.pk,
                 printer_id=printer_id or socket_row.printer_id,
+                offered_attempt=offered.first(),
             )
         ]
     )
@@ -107,6 +117,84 @@ def test_a_re_offer_counts_as_a_delivery_attempt(sent_job, socket_row):
     assert PrintJobEvent.objects.filter(job=sent_job).last().attempt == 2
 
 
+def printing_since(job, seconds: float, **fields) -> None:
+    """The job reported `printing` this long ago and nothing since."""
+    started = timezone.now() - timedelta(seconds=seconds)
+    PrintJob.objects.filter(pk=job.pk).update(status="printing", started_at=started, **fields)
+
+
+def test_a_job_printing_too_long_goes_back_to_the_queue_marked_possible_duplicate(
+    sent_job, socket_row, settings
+):
+    settings.PRINT_PRINTING_TIMEOUT = 300
+    printing_since(sent_job, 299)
+    assert jobs_maintain() == 0
+    printing_since(sent_job, 301)
+    assert jobs_maintain() == 1
+    sent_job.refresh_from_db()
+    assert (sent_job.status, sent_job.sent_connection_id) == ("pending", None)
+    assert history(sent_job)[-1] == ("printing_timeout", "printing", "pending")
+
+    jobs = jobs_claim_and_load(claims={socket_row.pk: [sent_job.pk]}, job_ids=[sent_job.pk])
+    order = json.loads(job_frame(jobs[sent_job.pk], attempt=2))["order"]
+    assert (order["attempt"], order["possible_duplicate"]) == (2, True)
+
+
+def test_a_job_printing_too_long_that_was_queued_too_long_ago_expires(sent_job, settings):
+    settings.PRINT_PRINTING_TIMEOUT = 300
+    printing_since(sent_job, 301, queued_at=timezone.now() - timedelta(hours=2))
+    jobs_maintain()
+    sent_job.refresh_from_db()
+    assert sent_job.status == "expired"
+    assert [event for event, _, _ in history(sent_job)][-2:] == ["printing_timeout", "expired"]
+
+
+def test_a_job_printing_too_long_on_a_silent_printer_fails_over(
+    sent_job, socket_row, make_printer, settings
+):
+    settings.PRINT_PRINTING_TIMEOUT = 300
+    backup = make_printer("收银台打印机", auto_print_orders=False)
+    PrinterConfig.objects.filter(pk=socket_row.printer_id).update(backup_printer=backup)
+    # The socket holding it is still open, but has not been heard from for an hour.
+    PrinterConnection.objects.filter(pk=socket_row.pk).update(
+        last_seen=timezone.now() - timedelta(hours=1)
+    )
+    printing_since(sent_job, 301, queued_at=timezone.now() - timedelta(minutes=10))
+    jobs_maintain()
+    assert jobs_failover() == 1
+    sent_job.refresh_from_db()
+    assert (sent_job.status, sent_job.printer_id) == ("pending", backup.pk)
+    assert sent_job.started_at is not None
+
+
+def test_a_job_that_failed_is_not_a_possible_duplicate(sent_job, socket_row):
+    report(sent_job, "printing", socket_row)
+    report(sent_job, "failed", socket_row, "缺纸")
+    PrintJob.objects.filter(pk=sent_job.pk).update(not_before=None)
+    jobs = jobs_claim_and_load(claims={socket_row.pk: [sent_job.pk]}, job_ids=[sent_job.pk])
+    assert (
+        json.loads(job_frame(jobs[sent_job.pk], attempt=2))["order"]["possible_duplicate"] is False
+    )
+
+
+def test_the_printing_timeout_is_read_strictly_from_the_environment():
+    def setting(value: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-c", "import shop.settings as s; print(s.PRINT_PRINTING_TIMEOUT)"],
+            cwd=ROOT,
+            env={**os.environ, "PRINT_PRINTING_TIMEOUT": value},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    assert setting("").stdout.strip() == "300.0"
+    assert setting("45").stdout.strip() == "45.0"
+    bad = setting("5 minutes")
+    assert bad.returncode != 0
+    assert "PRINT_PRINTING_TIMEOUT" in bad.stderr
+
+
 @pytest.mark.parametrize(("failures", "seconds"), [(1, 5), (2, 10), (3, 20), (4, 40), (9, 60)])
 def test_backoff_doubles_and_is_capped(failures, seconds):
     assert retry_backoff(failures) == seconds
@@ -129,7 +217,10 @@ def test_a_failure_is_retried_after_the_backoff(sent_job, socket_row):
 
 def test_at_max_retries_the_job_fails_with_the_last_error(sent_job, socket_row):
     for attempt in range(3):
-        PrintJob.objects.filter(pk=sent_job.pk).update(status="sent", not_before=None)
+        if attempt:
+            # The backoff is over: the job is offered again, a new attempt.
+            PrintJob.objects.filter(pk=sent_job.pk).update(not_before=None)
+            jobs_claim_and_load(claims={socket_row.pk: [sent_job.pk]}, job_ids=[sent_job.pk])
         report(sent_job, "failed", socket_row, f"error {attempt}")
     sent_job.refresh_from_db()
     assert sent_job.status == "failed"
@@ -161,14 +252,17 @@ def test_stale_and_repeated_reports_change_nothing(sent_job, socket_row, first, 
     assert PrintJobEvent.objects.count() == events
 
 
-def test_reports_about_unknown_or_foreign_jobs_are_refused(sent_job, socket_row, make_printer):
+def test_reports_about_unknown_or_foreign_jobs_get_one_answer(sent_job, socket_row, make_printer):
     unknown = report(sent_job.pk + 1000, "completed", socket_row)
-    assert isinstance(unknown, protocol.ProtocolError)
-    assert unknown.code == "unknown_job"
     other = make_printer("收银台打印机")
     foreign = report(sent_job, "completed", socket_row, printer_id=other.pk)
+    # Which job ids exist is not given away: another printer's job looks like no job.
+    assert isinstance(unknown, protocol.ProtocolError)
     assert isinstance(foreign, protocol.ProtocolError)
-    assert foreign.code == "wrong_printer"
+    assert (unknown.code, foreign.code) == ("unknown_job", "unknown_job")
+    assert unknown.message.replace(str(sent_job.pk + 1000), "N") == foreign.message.replace(
+        str(sent_job.pk), "N"
+    )
     sent_job.refresh_from_db()
     assert sent_job.status == "sent"
 

@@ -116,14 +116,17 @@ async def test_a_new_token_revokes_the_old_one_and_closes_its_sockets(print_serv
 
 async def test_a_disabled_printer_is_refused_and_its_sockets_closed(print_server):
     kitchen = await create_printer("厨房打印机")
+    cashier = await create_printer("收银台打印机")
     token = await issue_token("厨房打印机")
     server = print_server()
     by_token = await welcomed(f"{server.ws_url}/?token={token}")
+    # A printer without a token takes a trusted socket that names it.
     by_name = await welcomed(server.ws_url)
-    await by_name.send(json.dumps(protocol.printer_info(name="厨房打印机")))
+    await by_name.send(json.dumps(protocol.printer_info(name="收银台打印机")))
     assert (await next_message(by_name, "printer_info_ack"))["printer"] is not None
 
-    await database_sync_to_async(printer_set_active)(printer=kitchen, active=False)
+    for printer in (kitchen, cashier):
+        await database_sync_to_async(printer_set_active)(printer=printer, active=False)
     for ws in (by_token, by_name):
         assert await closed_by_server(ws) == (4403, "printer disabled")
     assert await refused(f"{server.ws_url}/?token={token}") == (4403, "printer disabled")

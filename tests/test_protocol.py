@@ -146,3 +146,29 @@ def test_deeply_nested_json_is_refused_not_crashing():
     with pytest.raises(protocol.ProtocolError) as caught:
         protocol.parse_client_message("[" * 100_000 + "]" * 100_000)
     assert caught.value.code == "invalid_json"
+
+
+def test_printer_info_keeps_only_known_scalar_fields_cut_to_size():
+    frame = json.dumps(
+        {
+            "type": "printer_info",
+            "printer": {
+                "name": "厨房打印机",
+                "model": "TM-T88V",
+                "paper_width": 58,
+                "device": {"nested": [1, 2]},
+                "firmware": "f" * 5000,
+                "serial_number": 2**60,
+                "vendor": True,
+                "padding": "x" * 5000,
+            },
+        }
+    )
+    info = protocol.parse_client_message(frame).info
+    assert info == {
+        "name": "厨房打印机",
+        "model": "TM-T88V",
+        "paper_width": 58,
+        "firmware": "f" * protocol.MAX_NAME_LENGTH,
+        "vendor": True,
+    }

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 ENQUEUE_STATEMENTS = 6
 # Read the waiting jobs; claim them (lock, one UPDATE, the events); load them.
 SWEEP_STATEMENTS = 5
-# Lock the jobs, one UPDATE for the jobs that completed alike, the events.
+# Lock the jobs, one UPDATE for the jobs that moved alike, the events.
 REPORT_STATEMENTS = 3
 
 
@@ -62,19 +62,26 @@ def test_a_sweep_of_1_or_500_waiting_jobs_costs_the_same_statements(
     assert {job.status for job in jobs.values()} == {"sent"}
 
 
+@pytest.mark.parametrize("status", ["printing", "completed"])
 @pytest.mark.parametrize("reports", [1, 200])
 def test_a_batch_of_1_or_200_client_reports_costs_the_same_statements(
-    printers, socket_row, reports, django_assert_num_queries
+    printers, socket_row, reports, status, django_assert_num_queries
 ):
     PrintJob.objects.bulk_create(
-        PrintJob(printer=printers[0], print_content=f"job {n}\n", status="sent")
+        PrintJob(
+            printer=printers[0],
+            print_content=f"job {n}\n",
+            status="sent",
+            sent_connection=socket_row,
+            delivery_attempts=1,
+        )
         for n in range(reports)
     )
     ids = list(PrintJob.objects.values_list("pk", flat=True))
     batch = [
         Report(
             job_id=job_id,
-            status="completed",
+            status=status,
             connection_id=socket_row.pk,
             printer_id=printers[0].pk,
         )
@@ -82,8 +89,8 @@ def test_a_batch_of_1_or_200_client_reports_costs_the_same_statements(
     ]
     with django_assert_num_queries(REPORT_STATEMENTS):
         results = batch_write(sent={}, reports=batch)
-    assert results == [StatusOutcome(applied=True, job_status="completed")] * reports
-    assert set(PrintJob.objects.values_list("status", flat=True)) == {"completed"}
+    assert results == [StatusOutcome(applied=True, job_status=status)] * reports
+    assert set(PrintJob.objects.values_list("status", flat=True)) == {status}
 
 
 def test_confirming_through_the_service_writes_the_jobs_once_without_the_save_adapter(

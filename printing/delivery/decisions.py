@@ -15,6 +15,8 @@ PENDING = "pending"
 CANCELLED = "cancelled"
 # A finished job is remembered this long (seconds) against a late bell.
 FINISHED_MEMORY = 600
+# How many jobs a socket remembers having been sent, for its late reports.
+OFFERED_MEMORY = 1000
 
 
 @dataclass(eq=False)
@@ -34,6 +36,9 @@ class SocketState:
     open: bool = True
     # job id -> attempt sent on this connection; a job is re-sent only at a later attempt.
     sent: dict[int, int] = field(default_factory=dict)
+    # The same, kept after the job finished (oldest forgotten first): whether this socket
+    # was sent a job it reports on, and which attempt.
+    offered: dict[int, int] = field(default_factory=dict)
     last_heard: float = 0.0
     last_ping: float = 0.0
     heard_since_beat: bool = True
@@ -43,6 +48,13 @@ class SocketState:
     def heard(self, now: float) -> None:
         self.last_heard = now
         self.heard_since_beat = True
+
+    def offer(self, job_id: int, attempt: int) -> None:
+        self.sent[job_id] = attempt
+        self.offered.pop(job_id, None)
+        self.offered[job_id] = attempt
+        if len(self.offered) > OFFERED_MEMORY:
+            del self.offered[next(iter(self.offered))]
 
 
 @dataclass(frozen=True)
@@ -128,7 +140,7 @@ class DeliveryBook:
         chosen = []
         for sock in sockets:
             if sock.open and sock.sent.get(job_id, 0) < attempt:
-                sock.sent[job_id] = attempt
+                sock.offer(job_id, attempt)
                 self.holders.add(sock)
                 chosen.append(sock)
         return chosen

@@ -33,7 +33,7 @@ from printing.delivery.orm import db
 from printing.delivery.outages import Outages
 from printing.delivery.recorder import Recorder
 from printing.delivery.sockets import PrinterSocket
-from printing.models import PrinterConfig, PrintJob
+from printing.models import PrintJob
 
 if TYPE_CHECKING:
     from channels.generic.websocket import AsyncWebsocketConsumer
@@ -61,6 +61,8 @@ class Dispatcher:
         )
         self.network: NetworkPrinting | None = None
         self.server_id: int | None = None
+        # This database's id, for `welcome` (see presence.server_instance).
+        self.instance: str | None = None
         self.tasks: list[asyncio.Task] = []
         self.started: asyncio.Task | None = None
         self.stopping = False
@@ -70,6 +72,7 @@ class Dispatcher:
     async def start(self) -> None:
         layer_name = type(self.layer).__name__ if self.layer else "none"
         self.server_id = await db(presence.server_process_register)(channel_layer=layer_name)
+        self.instance = await db(presence.server_instance)()
         self.heartbeat.server_id = self.server_id
         await self.groups.open()
         self.network = NetworkPrinting(self.server_id)
@@ -159,24 +162,24 @@ class Dispatcher:
         self.wake.set()
         return sock
 
-    async def identify(
-        self, sock: PrinterSocket, info: protocol.PrinterInfo
-    ) -> PrinterConfig | None:
+    async def identify(self, sock: PrinterSocket, info: protocol.PrinterInfo) -> presence.Identity:
         """Bind the socket to the printer it names (or to none); its backlog follows."""
-        printer = await db(presence.printer_connection_identify)(
+        identity = await db(presence.printer_connection_identify)(
             connection_id=sock.connection_id,
             info=info,
             printer_id=sock.printer_id if sock.fixed_printer else None,
         )
+        printer = identity.printer
         await self._apply(self.book.bind(sock, printer.pk if printer else None))
         logger.info(
-            "connection=%s printer=%s reported_name=%r event=bind",
+            "connection=%s printer=%s reported_name=%r event=%s",
             sock.connection_id,
             printer.name if printer else "-",
             info.name,
+            "bind_refused reason=token_required" if identity.token_required else "bind",
         )
         self.wake.set()
-        return printer
+        return identity
 
     async def detach(self, sock: PrinterSocket, code: int | None) -> None:
         self.ticket_sockets.discard(sock)
@@ -235,6 +238,9 @@ class Dispatcher:
                     await sock.close(access.FORBIDDEN, "printer disabled")
                 elif sock.token_hash is not None and sock.token_hash != token:
                     await sock.close(access.UNAUTHORIZED, "token revoked")
+                elif token is not None and sock.token_hash is None and not sock.fixed_printer:
+                    # Bound by name before the printer had a token: now it needs one.
+                    await sock.close(access.UNAUTHORIZED, "token required")
 
     async def _ticket_holders_recheck(self) -> None:
         if not self.ticket_sockets:

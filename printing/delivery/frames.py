@@ -17,6 +17,9 @@ def job_frame(job: PrintJob, *, attempt: int) -> str:
     if printer:
         target = {"id": printer.pk, "name": printer.name, "ip_address": printer.ip_address}
         printer_config |= printer.escpos_settings().as_mapping()
+    # An earlier attempt started printing and never said how it ended (its socket was lost,
+    # or it printed past PRINT_PRINTING_TIMEOUT): the receipt may be on paper already.
+    possible_duplicate = job.started_at is not None
     if job.job_type == PrintJob.JobType.TEST:
         message = protocol.print_command(
             command="test_print",
@@ -27,6 +30,7 @@ def job_frame(job: PrintJob, *, attempt: int) -> str:
                 "attempt": attempt,
                 "printer_config": printer_config,
                 "target_printer": target,
+                "possible_duplicate": possible_duplicate,
             },
         )
         return protocol.dumps(message)
@@ -51,5 +55,6 @@ def job_frame(job: PrintJob, *, attempt: int) -> str:
         order_info=order_info,
         printer_config=printer_config,
         printer=target,
+        possible_duplicate=possible_duplicate,
     )
     return protocol.dumps(message)

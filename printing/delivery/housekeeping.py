@@ -1,6 +1,6 @@
 """Housekeeping of the queue, run by every server process (the row locks make each job move
-once): the ack timeout, jobs held by sockets already gone, expiry, and failover to a
-backup printer."""
+once): the ack and printing timeouts, jobs held by sockets already gone, expiry, and failover
+to a backup printer."""
 
 from datetime import timedelta
 
@@ -21,8 +21,12 @@ FAILOVER_BATCH = 200
 
 
 def jobs_maintain() -> int:
-    """Ack timeouts, orphans and expiry; returns how many jobs went back to pending."""
-    requeued = jobs_ack_timeout() + jobs_orphans_requeue()
+    """Timeouts, orphans and expiry; returns how many jobs went back to pending.
+
+    Expiry runs last, so that a job the timeouts put back and that was queued too long ago
+    expires at once instead of printing late.
+    """
+    requeued = jobs_ack_timeout() + jobs_printing_timeout() + jobs_orphans_requeue()
     jobs_expire()
     return requeued
 
@@ -36,6 +40,20 @@ def jobs_ack_timeout() -> int:
     message = f"no status from the client within {timeout:g} s"
     return _move_any(
         silent, Transition(Status.PENDING, "ack_timeout", {"sent_connection": None}, message)
+    )
+
+
+def jobs_printing_timeout() -> int:
+    """Jobs reported `printing` longer than PRINT_PRINTING_TIMEOUT ago with no outcome go
+    back to pending: a client stuck (or lying) must not hold a receipt forever. Their next
+    offer is marked a possible duplicate (the job keeps its `started_at`)."""
+    timeout = settings.PRINT_PRINTING_TIMEOUT
+    stuck = PrintJob.objects.filter(
+        status=Status.PRINTING, started_at__lt=timezone.now() - timedelta(seconds=timeout)
+    )
+    message = f"no outcome within {timeout:g} s of printing"
+    return _move_any(
+        stuck, Transition(Status.PENDING, "printing_timeout", {"sent_connection": None}, message)
     )
 
 

@@ -3,8 +3,10 @@ are open on them, and what happens to their jobs when either goes away."""
 
 import logging
 import os
+import secrets
 import socket
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -18,6 +20,7 @@ from printing.models import (
     TEST_CLIENT_PERMISSION,
     PrinterConfig,
     PrinterConnection,
+    ServerInstance,
     ServerProcess,
 )
 
@@ -45,25 +48,40 @@ def printer_connection_open(
     return connection.pk
 
 
+@dataclass(frozen=True)
+class Identity:
+    """What printer_info got a socket: the printer it is bound to (None: only unaddressed
+    jobs), and whether it named a printer it may not have without that printer's token."""
+
+    printer: PrinterConfig | None
+    token_required: bool = False
+
+
 def printer_connection_identify(
     *, connection_id: int, info: protocol.PrinterInfo, printer_id: int | None = None
-) -> PrinterConfig | None:
-    """Keep what the client said about itself. A socket let in by its token stays that
-    printer's; one from a trusted network is bound to the active printer of that name."""
+) -> Identity:
+    """Keep what the client said about itself. A socket let in by its token (or a ticket)
+    stays that printer's; one from a trusted network is bound to the active printer of that
+    name, unless that printer has a token: then only a socket presenting it may print its
+    receipts."""
     printers = PrinterConfig.objects.filter(is_active=True)
+    token_required = False
     if printer_id is not None:
         printer = printers.filter(pk=printer_id).first()
     else:
         printer = printers.filter(name=info.name).first()
+        if printer is not None and printer.token_hash:
+            printer, token_required = None, True
     PrinterConnection.objects.filter(pk=connection_id).update(
         printer=printer,
         reported_name=info.name[:100],
         reported_model=info.model[:100],
         reported_status=info.status[:100],
-        printer_info=info.info,
+        # Whitelisted and capped however the info was made (the parser does it too).
+        printer_info=protocol.printer_info_fields(info.info),
         last_seen=timezone.now(),
     )
-    return printer
+    return Identity(printer, token_required)
 
 
 def printer_connection_close(*, connection_id: int, code: int | None) -> int:
@@ -122,6 +140,15 @@ def server_process_register(*, channel_layer: str) -> int:
     )
     _own_records.add(process.pk)
     return process.pk
+
+
+def server_instance() -> str:
+    """This database's instance id, made on first use: the same for every process and
+    restart on this database, another one for a new or reset database."""
+    instance, _ = ServerInstance.objects.get_or_create(
+        pk=1, defaults={"instance": secrets.token_hex(8)}
+    )
+    return instance.instance
 
 
 # The ServerProcess rows this process wrote: its own pid on them is not a sign of death.

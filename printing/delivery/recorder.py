@@ -49,14 +49,15 @@ class Recorder:
             self.wanted.set()
 
     def status(self, sock: PrinterSocket, status: protocol.PrintStatus) -> None:
-        """A client's `print_status`. The socket does not wait: an error (unknown job,
-        another printer's job) is sent to it once the batch is in."""
+        """A client's `print_status`. The socket does not wait: a refusal (not its job, not
+        its attempt) is answered once the batch is in, and counts as a bad message."""
         report = Report(
             job_id=status.job_id,
             status=status.status,
             message=status.message,
             connection_id=sock.connection_id,
             printer_id=sock.printer_id,
+            offered_attempt=sock.offered.get(status.job_id),
         )
         self.reports.append((report, sock))
         self.queued += 1
@@ -118,4 +119,4 @@ class Recorder:
                     result.code,
                     report.job_id,
                 )
-                await sock.send(protocol.dumps(result.as_message()))
+                await sock.refused(result)

@@ -9,6 +9,8 @@ from printing.delivery.decisions import SocketState
 if TYPE_CHECKING:
     from channels.generic.websocket import AsyncWebsocketConsumer
 
+    from printing.protocol import ProtocolError
+
 logger = logging.getLogger("printing.delivery")
 
 
@@ -38,6 +40,12 @@ class PrinterSocket(SocketState):
     async def send(self, frame: str) -> None:
         if self.open:
             await self.consumer.send(text_data=frame)
+
+    async def refused(self, error: "ProtocolError") -> None:
+        """A report the server refused: answered, and counted with the socket's malformed
+        frames against PRINT_MAX_BAD_MESSAGES, by the consumer that counts them."""
+        if self.open:
+            await self.consumer.bad_message(error)
 
     async def close(self, code: int, reason: str) -> None:
         if self.open:
