@@ -21,7 +21,8 @@ from django.urls import reverse
 from printing.access import token_hash
 from shop import env
 from shop.keys import PUBLISHED
-from tests.conftest import ROOT, free_port
+from tests.support import ROOT
+from tests.support.ports import free_port
 
 GOOD_KEY = secrets.token_urlsafe(50)
 

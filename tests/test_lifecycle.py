@@ -22,7 +22,7 @@ from printing.delivery.presence import server_processes_reap
 from printing.delivery.reports import Report, reports_apply, retry_backoff
 from printing.models import PrinterConfig, PrinterConnection, PrintJob, PrintJobEvent, ServerProcess
 from printing.services import print_job_cancel, print_job_retry
-from tests.conftest import ROOT
+from tests.support import ROOT
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
