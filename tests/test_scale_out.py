@@ -2,11 +2,14 @@
 deployment meets: a process killed, Redis restarted, PostgreSQL gone for a while."""
 
 import asyncio
+import io
 import time
 
 import pytest
 from channels.db import database_sync_to_async
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management import call_command
 from django.db import connection
 
 from orders.services import order_create
@@ -50,13 +53,18 @@ def scale_out_env(**extra: str) -> dict:
     }
 
 
+def cashier(username: str, password: str) -> None:
+    """A staff member in the cashier group (confirming on the board needs its permissions)."""
+    call_command("staffgroups", stdout=io.StringIO())
+    user = get_user_model().objects.create_user(username, password=password, is_staff=True)
+    user.groups.add(Group.objects.get(name="cashier"))
+
+
 async def test_an_order_confirmed_on_one_process_reaches_a_socket_on_the_other_at_once(
     print_server,
 ):
     await create_printer("厨房打印机")
-    await database_sync_to_async(get_user_model().objects.create_user)(
-        "cashier", password="pass-1234-word", is_staff=True
-    )
+    await database_sync_to_async(cashier)("cashier", "pass-1234-word")
     # A sweep every 30 s: whatever arrives within 200 ms came through Redis.
     env = scale_out_env(PRINT_POLL_INTERVAL="30")
     a, b = print_server(**env), print_server(**env)
