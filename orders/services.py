@@ -1,14 +1,16 @@
 """Order flows used by the admin, the back office and the demo data."""
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
+from datetime import datetime
 from decimal import Decimal
 from typing import TypedDict
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
-from orders.models import Order, OrderItem
-from printing.services import print_jobs_enqueue_for_orders
+from orders.models import Category, Order, OrderItem, PickupCounter, ShopProfile
+from printing.models import PrintJob
+from printing.services import print_jobs_enqueue_for_orders, print_jobs_void
 
 
 class ItemSpec(TypedDict, total=False):
@@ -18,10 +20,19 @@ class ItemSpec(TypedDict, total=False):
     size: str
     temperature: str
     sugar: str
+    toppings: str
+    category: Category | None
 
 
 def order_create(
-    *, items: Iterable[ItemSpec], customer_phone: str = "", note: str = "", confirm: bool = False
+    *,
+    items: Iterable[ItemSpec],
+    customer_phone: str = "",
+    note: str = "",
+    order_type: str = Order.OrderType.DINE_IN,
+    delivery_platform: str = "",
+    platform_order_no: str = "",
+    confirm: bool = False,
 ) -> Order:
     """A new order with its items; confirmed only after the items exist, so its receipts
     list them."""
@@ -33,6 +44,8 @@ def order_create(
             size=item.get("size", ""),
             temperature=item.get("temperature", ""),
             sugar=item.get("sugar", ""),
+            toppings=item.get("toppings", ""),
+            category=item.get("category"),
         )
         for item in items
     ]
@@ -40,7 +53,14 @@ def order_create(
     # No savepoints: nothing here catches an error and carries on, and each one is two more
     # round trips per order for an integration confirming hundreds a second.
     with transaction.atomic(savepoint=False):
-        order = Order.objects.create(customer_phone=customer_phone, note=note, total_amount=total)
+        order = Order.objects.create(
+            customer_phone=customer_phone,
+            note=note,
+            total_amount=total,
+            order_type=order_type,
+            delivery_platform=delivery_platform,
+            platform_order_no=platform_order_no,
+        )
         for line in lines:
             line.order = order
         OrderItem.objects.bulk_create(lines)
@@ -66,8 +86,7 @@ def order_confirm(*, order_id: int) -> Order:
     with transaction.atomic(savepoint=False):
         order = _locked(order_id)
         if order is not None and order.status == Order.Status.PENDING:
-            order.status, order.confirmed_at = Order.Status.CONFIRMED, timezone.now()
-            _confirmed([order.pk], order.confirmed_at)
+            _confirmed([order], timezone.now())
     return _found(order, order_id)
 
 
@@ -75,30 +94,83 @@ def orders_confirm(*, order_ids: Iterable[int]) -> list[int]:
     """Confirm the pending ones of these orders in one transaction (staff confirming a
     selection, an integration importing a batch); returns the ids confirmed now."""
     with transaction.atomic(savepoint=False):
-        ids = list(
+        # Locked in id order, so two batches cannot deadlock.
+        orders = list(
             Order.objects.select_for_update()
             .filter(pk__in=list(order_ids), status=Order.Status.PENDING)
             .order_by("pk")
-            .values_list("pk", flat=True)
         )
-        if ids:
-            _confirmed(ids, timezone.now())
-    return ids
+        if orders:
+            _confirmed(orders, timezone.now())
+    return [order.pk for order in orders]
 
 
-def _confirmed(order_ids: list[int], at) -> None:
-    # An UPDATE, not save(): the post_save adapter is for saves made elsewhere (a shell's
-    # order.save()); here the jobs are written explicitly, once.
-    Order.objects.filter(pk__in=order_ids).update(status=Order.Status.CONFIRMED, confirmed_at=at)
-    print_jobs_enqueue_for_orders(order_ids=order_ids)
+def orders_print(*, order_ids: Collection[int]) -> list[PrintJob]:
+    """Number and print confirmed orders that were confirmed by a plain save (a shell's
+    order.save()), in the caller's transaction. An order with a pickup number has had its
+    tickets: saving it again prints nothing."""
+    with transaction.atomic(savepoint=False):
+        orders = list(
+            Order.objects.select_for_update()
+            .filter(pk__in=order_ids, status=Order.Status.CONFIRMED, pickup_day__isnull=True)
+            .order_by("pk")
+        )
+        if not orders:
+            return []
+        profile = ShopProfile.current()
+        pickup_numbers_assign(orders=orders, at=timezone.now(), prefix=profile.pickup_prefix)
+        Order.objects.bulk_update(orders, ["pickup_day", "pickup_number"])
+        return print_jobs_enqueue_for_orders(orders=orders, profile=profile)
 
 
-def order_cancel(*, order_id: int) -> Order:
+def _confirmed(orders: list[Order], at: datetime) -> None:
+    # bulk_update, not save(): the post_save adapter is for saves made elsewhere; here the
+    # jobs are written explicitly, once, and the status and number are one statement.
+    profile = ShopProfile.current()
+    for order in orders:
+        order.status, order.confirmed_at = Order.Status.CONFIRMED, at
+    pickup_numbers_assign(orders=orders, at=at, prefix=profile.pickup_prefix)
+    Order.objects.bulk_update(
+        orders, ["status", "confirmed_at", "pickup_day", "pickup_number"], batch_size=500
+    )
+    print_jobs_enqueue_for_orders(orders=orders, profile=profile)
+
+
+def pickup_numbers_assign(*, orders: list[Order], at: datetime, prefix: str = "") -> None:
+    """Give each order the next pickup number of `at`'s day in the shop's time zone (first
+    of the day 001), in the caller's transaction; not saved."""
+    day = timezone.localdate(at)
+    last = _pickup_counter_take(day=day, count=len(orders))
+    for number, order in enumerate(orders, start=last - len(orders) + 1):
+        order.pickup_day, order.pickup_number = day, f"{prefix}{number:03d}"
+
+
+def _pickup_counter_take(*, day, count: int) -> int:
+    """Add `count` to the day's counter and return its new value, in one statement: the
+    upsert locks the day's row until commit, so concurrent confirmations (any process)
+    queue behind it instead of reading the same last number."""
+    table = connection.ops.quote_name(PickupCounter._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (day, last) VALUES (%s, %s) "
+            f"ON CONFLICT (day) DO UPDATE SET last = {table}.last + excluded.last "
+            "RETURNING last",
+            [day.isoformat(), count],
+        )
+        return cursor.fetchone()[0]
+
+
+def order_cancel(*, order_id: int, actor: str = "server") -> Order:
+    """Cancel a pending or confirmed order. A confirmed order's tickets that have not left
+    the server are cancelled; every printer that printed one (or may have) gets a void."""
     with transaction.atomic(savepoint=False):
         order = _locked(order_id)
         if order is not None and order.status in (Order.Status.PENDING, Order.Status.CONFIRMED):
+            was_confirmed = order.status == Order.Status.CONFIRMED
             order.status = Order.Status.CANCELLED
-            order.save(update_fields=["status"])
+            Order.objects.filter(pk=order.pk).update(status=order.status)
+            if was_confirmed:
+                print_jobs_void(order=order, actor=actor)
     return _found(order, order_id)
 
 

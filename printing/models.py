@@ -38,6 +38,11 @@ class PrinterConfig(models.Model):
         BOLD = "bold", _("Bold")
         NONE = "none", _("Plain")
 
+    class Role(models.TextChoices):
+        RECEIPT = "receipt", _("Customer receipt")
+        STATION = "station", _("Station make ticket")
+        LABEL = "label", _("Cup labels")
+
     class NetworkStatus(models.TextChoices):
         UNKNOWN = "", _("Not checked yet")
         ONLINE = "online", _("Online")
@@ -68,6 +73,20 @@ class PrinterConfig(models.Model):
         _("copies"), default=1, validators=[MinValueValidator(1), MaxValueValidator(10)]
     )
     description = models.TextField(_("description"), null=True, blank=True)
+    role = models.CharField(
+        _("role"),
+        max_length=20,
+        choices=Role.choices,
+        default=Role.RECEIPT,
+        help_text=_("What it prints for a confirmed order."),
+    )
+    categories = models.ManyToManyField(
+        "orders.Category",
+        blank=True,
+        related_name="printers",
+        verbose_name=_("categories"),
+        help_text=_("Only the items of these categories; none selected means every item."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     backup_printer = models.ForeignKey(
@@ -269,6 +288,8 @@ class PrintJob(models.Model):
 
     class JobType(models.TextChoices):
         ORDER = "order", _("Order receipt")
+        KITCHEN = "kitchen", _("Make ticket")
+        VOID = "void", _("Void ticket")
         REPRINT = "reprint", _("Reprint")
         TEST = "test", _("Test print")
         TEXT = "text", _("Text")
@@ -303,6 +324,11 @@ class PrintJob(models.Model):
         _("status"), max_length=20, choices=Status.choices, default=Status.PENDING
     )
     print_content = models.TextField(_("content"), blank=True, default="")
+    # The styled ticket (printing.paper.Document as JSON) the content was printed from, for
+    # ESC/POS printers: sizes and alignment plain text cannot carry.
+    layout = models.JSONField(_("layout"), null=True, blank=True, editable=False)
+    # A copy printed again on staff's request, marked 重印 / REPRINT on the paper.
+    is_reprint = models.BooleanField(_("reprint"), default=False)
     copies = models.IntegerField(
         _("copies"), default=1, validators=[MinValueValidator(1), MaxValueValidator(10)]
     )

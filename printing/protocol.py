@@ -72,6 +72,10 @@ def welcome(
     }
 
 
+# The `order.type` of a `new_order` frame for each job type; others are sent as they are.
+TICKET_TYPES = {"order": "order_receipt", "kitchen": "kitchen_ticket", "void": "void_ticket"}
+
+
 def new_order(
     *,
     job_id: int,
@@ -85,17 +89,20 @@ def new_order(
     printer_config: dict[str, Any],
     printer: dict[str, Any] | None = None,
     possible_duplicate: bool = False,
+    layout: dict[str, Any] | None = None,
+    reprint: bool = False,
     now: datetime | None = None,
 ) -> dict[str, Any]:
     """A job to print. `possible_duplicate`: an earlier attempt started printing and its
-    outcome is unknown, so the paper may already hold this receipt."""
+    outcome is unknown, so the paper may already hold this receipt. `layout`: the styled
+    ticket (printing.paper) for clients that print sizes; seed clients print `content`."""
     return {
         "type": "new_order",
         "timestamp": now_iso(now),
         "order": {
             "job_id": job_id,
             "order_id": order_id,
-            "type": "order_receipt" if job_type == "order" else job_type,
+            "type": TICKET_TYPES.get(job_type, job_type),
             "content": content,
             "copies": copies,
             "priority": priority,
@@ -104,6 +111,8 @@ def new_order(
             "printer_config": printer_config,
             "target_printer": printer,
             "possible_duplicate": possible_duplicate,
+            "reprint": reprint,
+            "layout": layout,
         },
     }
 

@@ -5,14 +5,14 @@ Every entry point (the order services, the admin, the views, the consumer) calls
 """
 
 import logging
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from orders.models import Order, OrderItem
+from orders.models import Order, OrderItem, ShopProfile
 from printing import access, tickets
 from printing.delivery.bell import jobs_announce, jobs_wake, printers_recheck, ring_on_commit
 from printing.delivery.presence import ticket_holders_allowed
@@ -22,48 +22,94 @@ from printing.receipt import render_test_page
 
 logger = logging.getLogger("printing.jobs")
 Status = PrintJob.Status
+JobType = PrintJob.JobType
 
 
-def print_jobs_enqueue_for_orders(*, order_ids: Collection[int]) -> list[PrintJob]:
-    """Write confirmed orders' receipts once each, in the caller's transaction; ring on commit.
+def print_jobs_enqueue_for_orders(
+    *, orders: Sequence[Order], profile: ShopProfile | None = None
+) -> list[PrintJob]:
+    """Write the tickets of orders just confirmed (locked and numbered by the caller), in the
+    caller's transaction; ring on commit.
 
-    Per order: one job per active printer that prints orders automatically, or one job for
-    every connected printer when there is no such printer. The same few statements however
-    many orders, so confirming a batch costs little more than confirming one.
+    The plan of each order is printing.tickets.order_tickets. The same few statements
+    however many orders, so confirming a batch costs little more than confirming one.
     """
+    if not orders:
+        return []
+    profile = profile or ShopProfile.current()
+    items: dict[int, list[OrderItem]] = {order.pk: [] for order in orders}
+    for item in (
+        OrderItem.objects.filter(order_id__in=list(items)).select_related("category").order_by("pk")
+    ):
+        items[item.order_id].append(item)
+    printers = _printers(PrinterConfig.objects.filter(is_active=True, auto_print_orders=True))
+    jobs = [
+        job
+        for order in orders
+        for job in tickets.order_tickets(
+            order=order, items=items[order.pk], printers=printers, profile=profile
+        )
+    ]
     with transaction.atomic(savepoint=False):
-        # Serialises two confirmations of the same order (PostgreSQL; SQLite writes are
-        # serial anyway), so the second one finds the first one's jobs. Locked in id order,
-        # so two batches cannot deadlock.
-        orders = list(Order.objects.select_for_update().filter(pk__in=order_ids).order_by("pk"))
-        done = set(
-            PrintJob.objects.filter(
-                order_id__in=[order.pk for order in orders], job_type=PrintJob.JobType.ORDER
-            ).values_list("order_id", flat=True)
-        )
-        orders = [order for order in orders if order.pk not in done]
-        if not orders:
-            return []
-        items: dict[int, list[OrderItem]] = {order.pk: [] for order in orders}
-        for item in OrderItem.objects.filter(order_id__in=list(items)).order_by("pk"):
-            items[item.order_id].append(item)
-        printers: list[PrinterConfig | None] = list(
-            PrinterConfig.objects.filter(is_active=True, auto_print_orders=True)
-        )
-        jobs = []
-        for order in orders:
-            receipt = tickets.receipt_for_order(order=order, items=items[order.pk])
-            jobs += [
-                PrintJob(
-                    order=order,
-                    printer=printer,
-                    job_type=PrintJob.JobType.ORDER,
-                    print_content=tickets.receipt_text(receipt, printer=printer),
-                    copies=printer.print_copies if printer else 1,
-                )
-                for printer in printers or [None]
-            ]
         jobs_insert(jobs, actor=ACTOR_SERVER, message="order confirmed")
+        ring_on_commit(jobs_announce, jobs)
+    return jobs
+
+
+def _printers(printers: QuerySet[PrinterConfig]) -> list[PrinterConfig]:
+    return list(printers.filter(role__in=tickets.TICKET_ROLES).prefetch_related("categories"))
+
+
+def print_jobs_void(*, order: Order, actor: str) -> list[PrintJob]:
+    """A cancelled order's tickets: those still waiting are cancelled (their sockets are told),
+    and every printer that printed one, or may have (sent, printing), gets a void ticket,
+    once. A ticket that never left the server gets none."""
+    tickets_of_order = PrintJob.objects.filter(
+        order=order, job_type__in=(JobType.ORDER, JobType.KITCHEN, JobType.REPRINT)
+    )
+    with transaction.atomic(savepoint=False):
+        maybe_printed = set(
+            tickets_of_order.filter(
+                Q(status__in=(Status.SENT, Status.PRINTING, Status.COMPLETED))
+                | Q(status=Status.PENDING, started_at__isnull=False)
+            ).values_list("printer_id", flat=True)
+        )
+        moved = jobs_transition(
+            tickets_of_order.filter(status__in=PrintJob.WAITING),
+            Transition(
+                Status.CANCELLED,
+                "cancelled",
+                {"sent_connection": None, "not_before": None},
+                "order cancelled",
+            ),
+            actor=actor,
+        )
+        if moved:
+            ring_on_commit(jobs_wake, [row["printer_id"] for row in moved])
+        if not maybe_printed:
+            return []
+        printers = {
+            printer.pk: printer
+            for printer in _printers(PrinterConfig.objects.filter(pk__in=maybe_printed))
+        }
+        items = list(order.items.select_related("category").order_by("pk"))
+        profile = ShopProfile.current()
+        jobs = []
+        for printer_id in sorted(maybe_printed, key=lambda pk: pk or 0):
+            printer = printers.get(printer_id)
+            if printer_id is not None and (printer is None or not printer.is_active):
+                continue
+            mine = tickets.items_for(printer, items)
+            jobs.append(
+                tickets.ticket_job(
+                    order=order,
+                    kind=JobType.VOID,
+                    receipt=tickets.receipt_for_order(order=order, items=mine, profile=profile),
+                    printer=printer,
+                    priority=1,
+                )
+            )
+        jobs_insert(jobs, actor=actor, message="order cancelled")
         ring_on_commit(jobs_announce, jobs)
     return jobs
 
@@ -97,7 +143,7 @@ def print_job_create(
 def print_job_create_test(*, printer: PrinterConfig, actor: str = ACTOR_SERVER) -> PrintJob:
     """A test page for one printer, delivered to it as a `print_command`."""
     content = render_test_page(
-        shop_name=settings.SHOP_NAME,
+        shop_name=ShopProfile.current().printed_shop_name,
         printer_name=printer.name,
         paper_width=printer.paper_width,
         time=timezone.localtime(),
@@ -112,30 +158,41 @@ def print_job_create_test(*, printer: PrinterConfig, actor: str = ACTOR_SERVER) 
     )
 
 
-def print_jobs_reprint(*, order: Order, actor: str) -> list[PrintJob]:
-    """The order's receipts again, stamped 重印 / REPRINT, for the printers that had them."""
-    receipt = tickets.receipt_for_order(order=order)
-    printer_ids = set(
-        PrintJob.objects.filter(order=order, job_type=PrintJob.JobType.ORDER).values_list(
-            "printer_id", flat=True
+def print_jobs_reprint(
+    *, order: Order, actor: str, printer_ids: Collection[int] | None = None
+) -> list[PrintJob]:
+    """The order's tickets again, marked 重印 / REPRINT with the time, for the chosen
+    printers (default: the receipt printers that print orders); the originals stay in the
+    history. A station gets its make ticket, any other printer the customer receipt."""
+    if printer_ids is None:
+        printers = _printers(
+            PrinterConfig.objects.filter(
+                is_active=True, auto_print_orders=True, role=PrinterConfig.Role.RECEIPT
+            )
         )
-    ) or {None}
-    printers = PrinterConfig.objects.in_bulk([pk for pk in printer_ids if pk is not None])
+    else:
+        printers = _printers(PrinterConfig.objects.filter(is_active=True, pk__in=printer_ids))
+        # A label printer has no paper ticket to reprint.
+        if not printers:
+            return []
+    items = list(order.items.select_related("category").order_by("pk"))
+    stamp = tickets.reprint_stamp()
+    profile = ShopProfile.current()
     jobs = []
-    for printer_id in sorted(printer_ids, key=lambda pk: pk or 0):
-        printer = printers.get(printer_id)
-        if printer_id is not None and (printer is None or not printer.is_active):
+    for printer in printers or [None]:
+        station = printer is not None and printer.role == PrinterConfig.Role.STATION
+        mine = tickets.items_for(printer, items)
+        if not mine and items:
             continue
         jobs.append(
-            PrintJob(
+            tickets.ticket_job(
                 order=order,
+                kind=JobType.KITCHEN if station else JobType.REPRINT,
+                receipt=tickets.receipt_for_order(order=order, items=mine, profile=profile),
                 printer=printer,
-                job_type=PrintJob.JobType.REPRINT,
-                print_content=tickets.receipt_text(
-                    receipt, printer=printer, stamp="重印 / REPRINT"
-                ),
-                copies=1,
+                stamp=stamp,
                 priority=3,
+                is_reprint=True,
             )
         )
     with transaction.atomic():

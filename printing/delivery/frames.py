@@ -43,6 +43,10 @@ def job_frame(job: PrintJob, *, attempt: int) -> str:
             "total_amount": float(order.total_amount),
             "customer_phone": order.customer_phone,
             "created_at": protocol.now_iso(order.created_at),
+            "pickup_number": order.pickup_number,
+            "order_type": order.order_type,
+            "delivery_platform": order.delivery_platform,
+            "platform_order_no": order.platform_order_no,
         }
     message = protocol.new_order(
         job_id=job.pk,
@@ -56,5 +60,7 @@ def job_frame(job: PrintJob, *, attempt: int) -> str:
         printer_config=printer_config,
         printer=target,
         possible_duplicate=possible_duplicate,
+        layout=job.layout,
+        reprint=job.is_reprint,
     )
     return protocol.dumps(message)

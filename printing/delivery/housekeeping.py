@@ -18,6 +18,14 @@ from printing.models import PrintJob
 Status = PrintJob.Status
 # Failover moves at most this many jobs a round; the next round takes the rest.
 FAILOVER_BATCH = 200
+# Paper tickets move to a backup printer; a test page is for its own printer.
+FAILOVER_TYPES = (
+    PrintJob.JobType.ORDER,
+    PrintJob.JobType.KITCHEN,
+    PrintJob.JobType.VOID,
+    PrintJob.JobType.REPRINT,
+    PrintJob.JobType.TEXT,
+)
 
 
 def jobs_maintain() -> int:
@@ -104,7 +112,7 @@ def jobs_failover() -> int:
         failover_from__isnull=True,
         queued_at__lte=cutoff,
         printer__backup_printer__is_active=True,
-        job_type__in=(PrintJob.JobType.ORDER, PrintJob.JobType.REPRINT, PrintJob.JobType.TEXT),
+        job_type__in=FAILOVER_TYPES,
     ).exclude(printer__in=selectors.printers_online())
     moved = [
         job for pk in stuck.values_list("pk", flat=True)[:FAILOVER_BATCH] if (job := _failover(pk))
@@ -125,17 +133,22 @@ def _failover(job_id: int) -> PrintJob | None:
         if job is None:
             return None
         original, backup = job.printer, job.printer.backup_printer
-        content = tickets.content_for_printer(
+        content, layout = tickets.relaid_for_printer(
             job, printer=backup, stamp=f"备用打印 (原: {original.name})"
         )
         message = (
             f"{original.name} offline for {settings.PRINT_FAILOVER_AFTER:g} s: "
             f"moved to {backup.name}"
         )
-        changes = {"printer": backup, "failover_from": original, "print_content": content}
+        changes = {
+            "printer": backup,
+            "failover_from": original,
+            "print_content": content,
+            "layout": layout,
+        }
         jobs_transition(
             PrintJob.objects.filter(pk=job.pk),
             Transition(Status.PENDING, "failover", changes, message),
         )
-        job.printer, job.print_content = backup, content
+        job.printer, job.print_content, job.layout = backup, content, layout
         return job

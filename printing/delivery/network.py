@@ -18,8 +18,9 @@ from printing.delivery.orm import db
 from printing.delivery.reports import Report, reports_apply
 from printing.delivery.transitions import Transition, jobs_transition
 from printing.devices import DeviceError, NetworkDevice
-from printing.escpos_encode import PrinterSettings, encode_job
+from printing.escpos_encode import PrinterSettings, encode_document, encode_job
 from printing.models import PrinterConfig, PrintJob
+from printing.paper import document_from_json
 
 logger = logging.getLogger("printing.delivery")
 Status = PrintJob.Status
@@ -251,10 +252,18 @@ def _network_device(printer) -> NetworkDevice:
 
 
 def _print_job(device: NetworkDevice, printer_settings: PrinterSettings, job: PrintJob) -> None:
-    data = encode_job(
-        content=job.print_content,
-        settings=printer_settings,
-        copies=job.copies,
-        order_id=job.order_id,
-    )
+    if job.layout:
+        data = encode_document(
+            document=document_from_json(job.layout),
+            settings=printer_settings,
+            copies=job.copies,
+            order_id=job.order_id,
+        )
+    else:
+        data = encode_job(
+            content=job.print_content,
+            settings=printer_settings,
+            copies=job.copies,
+            order_id=job.order_id,
+        )
     device.print(data, job.print_content)
