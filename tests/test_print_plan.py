@@ -3,12 +3,15 @@ with only its items for each station, nothing for label printers (yet), and the 
 for every socket when no printer is configured."""
 
 import json
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
-from orders.models import Category, Order
+from orders.models import Category, Order, ShopProfile
 from orders.services import order_cancel, order_confirm, order_create
 from printing.delivery.frames import job_frame
+from printing.delivery.housekeeping import jobs_failover
 from printing.models import PrinterConfig, PrintJob
 
 pytestmark = pytest.mark.django_db
@@ -196,3 +199,35 @@ def test_cancelling_a_pending_order_prints_nothing(menu):
     order = order_create(items=six_items(menu))
     order_cancel(order_id=order.pk)
     assert not PrintJob.objects.filter(order=order).exists()
+
+
+def test_ticket_text_edited_in_the_admin_is_on_the_next_ticket(menu):
+    PrinterConfig.objects.create(name="收银台")
+    ShopProfile.objects.create(
+        pk=1,
+        shop_name="发财小狗二店",
+        address_line="人民路 1 号 电话 0571-1234567",
+        footer_lines="WiFi: dog-guest 密码 88888888\n谢谢惠顾",
+        pickup_prefix="A",
+    )
+    order = order_create(items=six_items(menu), confirm=True)
+    content = PrintJob.objects.get(order=order).print_content
+    for text in ("发财小狗二店", "人民路 1 号 电话 0571-1234567", "WiFi: dog-guest 密码 88888888"):
+        assert text in content
+    assert "A001" in content
+
+
+def test_a_make_ticket_failing_over_keeps_its_stations_items_on_the_backups_paper(menu, settings):
+    backup = station("备用站", paper_width=80)
+    tea = station("奶茶站", menu["奶茶"], paper_width=58, backup_printer=backup)
+    PrinterConfig.objects.filter(pk=backup.pk).update(auto_print_orders=False)
+    order = order_create(items=six_items(menu), confirm=True)
+    PrintJob.objects.filter(order=order).update(queued_at=timezone.now() - timedelta(minutes=5))
+    settings.PRINT_FAILOVER_AFTER = 20
+    assert jobs_failover() == 1
+    job = PrintJob.objects.get(order=order)
+    assert (job.printer_id, job.failover_from_id, job.job_type) == (backup.pk, tea.pk, "kitchen")
+    assert "备用打印 (原: 奶茶站)" in job.print_content
+    assert "珍珠奶茶 x2" in job.print_content
+    assert "杨枝甘露" not in job.print_content
+    assert job.layout["columns"] == 48
