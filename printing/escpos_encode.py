@@ -15,7 +15,7 @@ from typing import Any
 from escpos.capabilities import get_profile
 from escpos.printer import Dummy
 
-from printing.receipt import printable
+from printing.paper import printable
 
 FS = b"\x1c"
 CHINESE_ON = FS + b"&"
