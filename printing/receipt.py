@@ -160,7 +160,13 @@ def _stamp_and_pickup(page: Page, receipt: Receipt, stamp: str) -> None:
     if stamp := printable(stamp).strip():
         page.add(f"** {stamp} **", align="center", bold=True)
     if number := receipt.pickup_number.strip():
-        page.add_largest(f"取餐号 {number}")
+        # The largest thing on the ticket: where label and number do not fit together at
+        # triple size (58 mm), the label gets a line of its own.
+        line = f"取餐号 {number}"
+        if display_width(line) * 3 > page.columns:
+            page.add("取餐号", align="center", bold=True)
+            line = number
+        page.add_largest(line)
 
 
 def _order_type(receipt: Receipt) -> str:

@@ -137,7 +137,7 @@ def test_existing_printers_default_to_receipts_and_the_seed_receipt_is_unchanged
 
 
 def test_a_category_deleted_in_use_leaves_its_items_uncategorised(menu):
-    station("奶茶站", menu["奶茶"])
+    station("茶饮站", menu["奶茶"], menu["果茶"])
     station("全能站")
     order = order_create(items=[{"name": "珍珠奶茶", "category": menu["奶茶"]}])
     menu["奶茶"].delete()
