@@ -73,7 +73,12 @@ def welcome(
 
 
 # The `order.type` of a `new_order` frame for each job type; others are sent as they are.
-TICKET_TYPES = {"order": "order_receipt", "kitchen": "kitchen_ticket", "void": "void_ticket"}
+TICKET_TYPES = {
+    "order": "order_receipt",
+    "kitchen": "kitchen_ticket",
+    "void": "void_ticket",
+    "label": "cup_label",
+}
 
 
 def new_order(
@@ -90,12 +95,14 @@ def new_order(
     printer: dict[str, Any] | None = None,
     possible_duplicate: bool = False,
     layout: dict[str, Any] | None = None,
+    labels: list[dict[str, Any]] | None = None,
     reprint: bool = False,
     now: datetime | None = None,
 ) -> dict[str, Any]:
     """A job to print. `possible_duplicate`: an earlier attempt started printing and its
     outcome is unknown, so the paper may already hold this receipt. `layout`: the styled
-    ticket (printing.paper) for clients that print sizes; seed clients print `content`."""
+    ticket (printing.paper) for clients that print sizes; seed clients print `content`.
+    `labels`: a cup-label job's labels (printing.labels), one per cup."""
     return {
         "type": "new_order",
         "timestamp": now_iso(now),
@@ -113,6 +120,7 @@ def new_order(
             "possible_duplicate": possible_duplicate,
             "reprint": reprint,
             "layout": layout,
+            **({"labels": labels} if labels is not None else {}),
         },
     }
 

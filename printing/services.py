@@ -23,6 +23,8 @@ from printing.receipt import render_test_page
 logger = logging.getLogger("printing.jobs")
 Status = PrintJob.Status
 JobType = PrintJob.JobType
+# The paper tickets a void takes back.
+VOIDABLE = (JobType.ORDER, JobType.KITCHEN, JobType.REPRINT)
 
 
 def print_jobs_enqueue_for_orders(
@@ -57,16 +59,14 @@ def print_jobs_enqueue_for_orders(
 
 
 def _printers(printers: QuerySet[PrinterConfig]) -> list[PrinterConfig]:
-    return list(printers.filter(role__in=tickets.TICKET_ROLES).prefetch_related("categories"))
+    return list(printers.filter(role__in=tickets.PLAN_ROLES).prefetch_related("categories"))
 
 
 def print_jobs_void(*, order: Order, actor: str) -> list[PrintJob]:
     """A cancelled order's tickets: those still waiting are cancelled (their sockets are told),
     and every printer that printed one, or may have (sent, printing), gets a void ticket,
     once. A ticket that never left the server gets none."""
-    tickets_of_order = PrintJob.objects.filter(
-        order=order, job_type__in=(JobType.ORDER, JobType.KITCHEN, JobType.REPRINT)
-    )
+    tickets_of_order = PrintJob.objects.filter(order=order, job_type__in=VOIDABLE)
     with transaction.atomic(savepoint=False):
         maybe_printed = set(
             tickets_of_order.filter(
@@ -74,8 +74,11 @@ def print_jobs_void(*, order: Order, actor: str) -> list[PrintJob]:
                 | Q(status=Status.PENDING, started_at__isnull=False)
             ).values_list("printer_id", flat=True)
         )
+        # Cup labels still waiting are cancelled too; a label printed is on a cup already.
         moved = jobs_transition(
-            tickets_of_order.filter(status__in=PrintJob.WAITING),
+            PrintJob.objects.filter(
+                order=order, job_type__in=(*VOIDABLE, JobType.LABEL), status__in=PrintJob.WAITING
+            ),
             Transition(
                 Status.CANCELLED,
                 "cancelled",
@@ -159,11 +162,16 @@ def print_job_create_test(*, printer: PrinterConfig, actor: str = ACTOR_SERVER) 
 
 
 def print_jobs_reprint(
-    *, order: Order, actor: str, printer_ids: Collection[int] | None = None
+    *,
+    order: Order,
+    actor: str,
+    printer_ids: Collection[int] | None = None,
+    label: int | None = None,
 ) -> list[PrintJob]:
     """The order's tickets again, marked 重印 / REPRINT with the time, for the chosen
     printers (default: the receipt printers that print orders); the originals stay in the
-    history. A station gets its make ticket, any other printer the customer receipt."""
+    history. A station gets its make ticket, a label printer its cup labels (only cup
+    `label` of them when given: the one that smudged), any other printer the receipt."""
     if printer_ids is None:
         printers = _printers(
             PrinterConfig.objects.filter(
@@ -172,7 +180,6 @@ def print_jobs_reprint(
         )
     else:
         printers = _printers(PrinterConfig.objects.filter(is_active=True, pk__in=printer_ids))
-        # A label printer has no paper ticket to reprint.
         if not printers:
             return []
     items = list(order.items.select_related("category").order_by("pk"))
@@ -180,15 +187,22 @@ def print_jobs_reprint(
     profile = ShopProfile.current()
     jobs = []
     for printer in printers or [None]:
-        station = printer is not None and printer.role == PrinterConfig.Role.STATION
         mine = tickets.items_for(printer, items)
         if not mine and items:
+            continue
+        receipt = tickets.receipt_for_order(order=order, items=mine, profile=profile)
+        role = printer.role if printer else PrinterConfig.Role.RECEIPT
+        if role == PrinterConfig.Role.LABEL:
+            job = tickets.label_job(
+                order=order, receipt=receipt, printer=printer, reprint=True, only=label, priority=3
+            )
+            jobs += [job] if job else []
             continue
         jobs.append(
             tickets.ticket_job(
                 order=order,
-                kind=JobType.KITCHEN if station else JobType.REPRINT,
-                receipt=tickets.receipt_for_order(order=order, items=mine, profile=profile),
+                kind=JobType.KITCHEN if role == PrinterConfig.Role.STATION else JobType.REPRINT,
+                receipt=receipt,
                 printer=printer,
                 stamp=stamp,
                 priority=3,

@@ -12,6 +12,7 @@ from datetime import datetime
 from django.utils import timezone
 
 from orders.models import Order, OrderItem, ShopProfile
+from printing.labels import cup_labels, labels_text, labels_to_json
 from printing.models import PrinterConfig, PrintJob
 from printing.paper import Document, document_text, document_to_json
 from printing.receipt import (
@@ -29,6 +30,7 @@ Role = PrinterConfig.Role
 JobType = PrintJob.JobType
 # The roles that print paper tickets for an order; label printers get cup labels.
 TICKET_ROLES = (Role.RECEIPT, Role.STATION)
+PLAN_ROLES = (*TICKET_ROLES, Role.LABEL)
 REPRINT_STAMP = "重印 / REPRINT"
 
 
@@ -138,29 +140,61 @@ def order_tickets(
     """The print plan of one confirmed order (unsaved jobs).
 
     Each receipt printer gets the customer receipt, each station printer a make ticket of
-    its items (none when no item is its). With no receipt or station printer that prints
-    orders automatically, one receipt goes to every connected printer, as the seed did.
+    its items (none when no item is its), each label printer one label per cup of its items.
+    With no receipt or station printer that prints orders automatically, one receipt goes to
+    every connected printer, as the seed did.
     """
     receipt = receipt_for_order(order=order, items=items, profile=profile)
-    ticketing = [printer for printer in printers if printer.role in TICKET_ROLES]
-    if not ticketing:
-        return [ticket_job(order=order, kind=JobType.ORDER, receipt=receipt, printer=None)]
     jobs = []
-    for printer in ticketing:
+    if not any(printer.role in TICKET_ROLES for printer in printers):
+        jobs.append(ticket_job(order=order, kind=JobType.ORDER, receipt=receipt, printer=None))
+    for printer in printers:
         mine = items_for(printer, items)
         if not mine:
+            continue
+        theirs = _with_items(receipt, items, mine)
+        if printer.role == Role.LABEL:
+            job = label_job(order=order, receipt=theirs, printer=printer)
+            jobs += [job] if job else []
             continue
         kind = JobType.KITCHEN if printer.role == Role.STATION else JobType.ORDER
         jobs.append(
             ticket_job(
                 order=order,
                 kind=kind,
-                receipt=_with_items(receipt, items, mine),
+                receipt=theirs,
                 printer=printer,
                 copies=printer.print_copies,
             )
         )
     return jobs
+
+
+def label_job(
+    *,
+    order: Order,
+    receipt: Receipt,
+    printer: PrinterConfig,
+    reprint: bool = False,
+    only: int | None = None,
+    priority: int = 5,
+) -> PrintJob | None:
+    """An unsaved job of one label per cup of `receipt`'s items (None when there is no
+    cup): their text for seed clients, and the labels, laid out for the printer's stock
+    when printed."""
+    cups = cup_labels(receipt, reprint=reprint, only=only)
+    if not cups:
+        return None
+    return PrintJob(
+        order=order,
+        printer=printer,
+        job_type=JobType.LABEL,
+        print_content=labels_text(cups),
+        layout=labels_to_json(cups),
+        copies=printer.print_copies,
+        priority=priority,
+        is_reprint=reprint,
+    )
 
 
 def _with_items(receipt: Receipt, items: Sequence[OrderItem], mine: list[OrderItem]) -> Receipt:
@@ -182,6 +216,9 @@ def relaid_for_printer(
     and document. A station's make ticket keeps the items of the station it was meant for."""
     if job.order is None:
         return stamp_text(job.print_content, stamp, paper_width=printer.paper_width), None
+    if job.job_type == JobType.LABEL:
+        # Labels are laid out for the stock when printed: the backup prints them as they are.
+        return job.print_content, job.layout
     items = items_for(job.printer, list(job.order.items.select_related("category")))
     receipt = receipt_for_order(order=job.order, items=items)
     if job.is_reprint:

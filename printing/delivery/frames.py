@@ -2,7 +2,7 @@
 `print_command` for test pages. Built once per job and attempt, sent to every socket."""
 
 from printing import protocol
-from printing.models import PrintJob
+from printing.models import PrinterConfig, PrintJob
 
 
 def job_frame(job: PrintJob, *, attempt: int) -> str:
@@ -17,6 +17,8 @@ def job_frame(job: PrintJob, *, attempt: int) -> str:
     if printer:
         target = {"id": printer.pk, "name": printer.name, "ip_address": printer.ip_address}
         printer_config |= printer.escpos_settings().as_mapping()
+        if printer.role == PrinterConfig.Role.LABEL:
+            printer_config["label"] = printer.label_spec().as_mapping()
     # An earlier attempt started printing and never said how it ended (its socket was lost,
     # or it printed past PRINT_PRINTING_TIMEOUT): the receipt may be on paper already.
     possible_duplicate = job.started_at is not None
@@ -34,6 +36,7 @@ def job_frame(job: PrintJob, *, attempt: int) -> str:
             },
         )
         return protocol.dumps(message)
+    label = job.job_type == PrintJob.JobType.LABEL
     order = job.order
     order_info = None
     if order is not None:
@@ -60,7 +63,8 @@ def job_frame(job: PrintJob, *, attempt: int) -> str:
         printer_config=printer_config,
         printer=target,
         possible_duplicate=possible_duplicate,
-        layout=job.layout,
+        layout=None if label else job.layout,
+        labels=job.layout if label else None,
         reprint=job.is_reprint,
     )
     return protocol.dumps(message)

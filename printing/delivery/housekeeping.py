@@ -23,6 +23,7 @@ FAILOVER_TYPES = (
     PrintJob.JobType.ORDER,
     PrintJob.JobType.KITCHEN,
     PrintJob.JobType.VOID,
+    PrintJob.JobType.LABEL,
     PrintJob.JobType.REPRINT,
     PrintJob.JobType.TEXT,
 )

@@ -29,6 +29,7 @@ class PrintJob(models.Model):
         ORDER = "order", _("Order receipt")
         KITCHEN = "kitchen", _("Make ticket")
         VOID = "void", _("Void ticket")
+        LABEL = "label", _("Cup labels")
         REPRINT = "reprint", _("Reprint")
         TEST = "test", _("Test print")
         TEXT = "text", _("Text")
@@ -64,7 +65,8 @@ class PrintJob(models.Model):
     )
     print_content = models.TextField(_("content"), blank=True, default="")
     # The styled ticket (printing.paper.Document as JSON) the content was printed from, for
-    # ESC/POS printers: sizes and alignment plain text cannot carry.
+    # ESC/POS printers: sizes and alignment plain text cannot carry. For cup labels, the
+    # labels (printing.labels, as JSON), laid out for the printer's label stock when printed.
     layout = models.JSONField(_("layout"), null=True, blank=True, editable=False)
     # A copy printed again on staff's request, marked 重印 / REPRINT on the paper.
     is_reprint = models.BooleanField(_("reprint"), default=False)

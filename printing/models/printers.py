@@ -6,7 +6,10 @@ from django.core.validators import MaxValueValidator, MinValueValidator, validat
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from printing import escpos_encode
+from printing import escpos_encode, labels
+
+# What TSPL's built-in Chinese font (TSS24.BF2) takes.
+LABEL_ENCODINGS = ("gb18030", "gbk", "big5")
 
 
 class PrinterConfig(models.Model):
@@ -142,6 +145,33 @@ class PrinterConfig(models.Model):
             "that do not answer it."
         ),
     )
+    # Label printers (role "label"): the label stock and how the printer takes it.
+    label_width_mm = models.IntegerField(
+        _("label width (mm)"),
+        default=40,
+        validators=[MinValueValidator(20), MaxValueValidator(110)],
+    )
+    label_height_mm = models.IntegerField(
+        _("label height (mm)"),
+        default=30,
+        validators=[MinValueValidator(15), MaxValueValidator(200)],
+    )
+    label_gap_mm = models.IntegerField(
+        _("gap between labels (mm)"),
+        default=2,
+        validators=[MinValueValidator(0), MaxValueValidator(20)],
+    )
+    label_dpi = models.IntegerField(
+        _("resolution (dpi)"), choices=[(203, "203 dpi"), (300, "300 dpi")], default=203
+    )
+    label_density = models.IntegerField(
+        _("print density"),
+        default=8,
+        validators=[MinValueValidator(0), MaxValueValidator(15)],
+    )
+    label_direction = models.IntegerField(
+        _("print direction"), choices=[(0, "0"), (1, "1")], default=1
+    )
     network_status = models.CharField(
         _("network status"),
         max_length=20,
@@ -178,6 +208,31 @@ class PrinterConfig(models.Model):
             raise ValidationError({"escpos_profile": str(exc)}) from None
         if self.backup_printer_id is not None and self.backup_printer_id == self.pk:
             raise ValidationError({"backup_printer": _("A printer cannot back itself up.")})
+        if self.role == self.Role.LABEL:
+            self._clean_label()
+
+    def _clean_label(self) -> None:
+        errors = {}
+        if not 20 <= (self.label_width_mm or 0) <= 110:
+            errors["label_width_mm"] = _("A label is 20 to 110 mm wide.")
+        if not 15 <= (self.label_height_mm or 0) <= 200:
+            errors["label_height_mm"] = _("A label is 15 to 200 mm high.")
+        if self.encoding not in LABEL_ENCODINGS:
+            errors["encoding"] = _("A label printer's Chinese font takes GB18030, GBK or Big5.")
+        if errors:
+            raise ValidationError(errors)
+
+    def label_spec(self) -> labels.LabelSpec:
+        return labels.LabelSpec(
+            width_mm=self.label_width_mm,
+            height_mm=self.label_height_mm,
+            gap_mm=self.label_gap_mm,
+            dpi=self.label_dpi,
+            density=self.label_density,
+            direction=self.label_direction,
+            encoding=self.encoding,
+            qr_code=self.qr_code,
+        )
 
     def escpos_settings(self) -> escpos_encode.PrinterSettings:
         return escpos_encode.PrinterSettings(
