@@ -137,9 +137,19 @@ class Order(models.Model):
     def __str__(self) -> str:
         return f"#{self.pk}"
 
+    # Given by the confirming transaction only: a save of a copy loaded before it must not
+    # wipe the number (and so print the order again under a new one).
+    ASSIGNED_ONCE = ("pickup_number", "pickup_day")
+
     def save(self, *args, **kwargs) -> None:
         if self.status == self.Status.CONFIRMED and self.confirmed_at is None:
             self.confirmed_at = timezone.now()
+        if kwargs.get("update_fields") is None and not self._state.adding and self.pk:
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name not in self.ASSIGNED_ONCE
+            ]
         # The post_save receiver writes the print jobs; wrapping the save makes the order and
         # its jobs one transaction on every path, a shell's order.save() included.
         with transaction.atomic(using=kwargs.get("using"), savepoint=False):

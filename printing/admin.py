@@ -11,7 +11,7 @@ from django.utils.translation import ngettext
 
 from printing import services
 from printing.models import PrinterConfig, PrinterConnection, PrintJob, PrintJobEvent
-from printing.receipt import columns_for
+from printing.paper import columns_for
 from shop.web import staff_actor
 
 

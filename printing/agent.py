@@ -10,7 +10,9 @@ It never prints a job twice: the jobs it has printed (by server instance and job
 in its state file across restarts, and a repeated offer is only acknowledged again. A job
 whose outcome is unknown (the agent crashed while printing it, or the server says an earlier
 attempt started printing and never ended) is printed again under a POSSIBLE DUPLICATE banner.
-A frame it cannot read is logged and skipped; the connection stays.
+A frame it cannot read is logged and skipped; the connection stays. A job that carries a
+styled `layout` (docs/tickets.md) is printed from it, the pickup number and item names large;
+without one, or with one it cannot read (logged), its plain `content` is printed.
 """
 
 import argparse
@@ -33,7 +35,8 @@ import websockets
 from printing import protocol
 from printing.agent_state import AgentState
 from printing.devices import DeviceError, parse_device
-from printing.escpos_encode import ENCODINGS, PrinterSettings, encode_job
+from printing.escpos_encode import ENCODINGS, PrinterSettings, encode_document, encode_job
+from printing.paper import Document, document_from_json
 
 logger = logging.getLogger("printing.agent")
 
@@ -66,6 +69,8 @@ class Job:
     possible_duplicate: bool = False
     # The server's instance: with job_id, what the state file remembers.
     instance: str = ""
+    # The styled ticket (`layout`), printed instead of `content` when the frame has a valid one.
+    document: Document | None = None
 
     @property
     def key(self) -> str:
@@ -90,9 +95,21 @@ class Job:
                 printer_config=printer_config,
                 possible_duplicate=body.get("possible_duplicate") is True,
                 instance=instance,
+                document=_document(body),
             )
         except (TypeError, ValueError, OverflowError) as exc:
             raise MalformedFrame(str(exc)) from None
+
+
+def _document(body: dict[str, Any]) -> Document | None:
+    """The frame's styled layout; None (the plain `content` prints) if it has none or a bad one."""
+    if body.get("layout") is None:
+        return None
+    try:
+        return document_from_json(body["layout"])
+    except ValueError as exc:
+        logger.warning("event=bad_layout job=%s error=%s", body.get("job_id"), exc)
+        return None
 
 
 class Agent:
@@ -223,13 +240,16 @@ class Agent:
         settings = PrinterSettings.from_mapping(
             job.printer_config, encoding=self.options.encoding, paper_width=self.options.paper_width
         )
-        data = encode_job(
-            content=job.content,
-            settings=settings,
-            copies=job.copies,
-            order_id=job.order_id,
-            banner=DUPLICATE_BANNER if interrupted else "",
-        )
+        common = {
+            "settings": settings,
+            "copies": job.copies,
+            "order_id": job.order_id,
+            "banner": DUPLICATE_BANNER if interrupted else "",
+        }
+        if job.document is not None:
+            data = encode_document(document=job.document, **common)
+        else:
+            data = encode_job(content=job.content, **common)
         try:
             await asyncio.to_thread(self.device.print, data, job.content)
         except DeviceError as exc:

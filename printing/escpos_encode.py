@@ -1,5 +1,5 @@
-"""Receipt text to the exact ESC/POS bytes a thermal printer needs. Pure, no Django: the
-server (for network printers) and the printer agent share it.
+"""Receipt text or a styled document to the exact ESC/POS bytes a thermal printer needs. Pure,
+no Django: the server (for network printers) and the printer agent share it.
 
 python-escpos builds the commands (initialise, styles, cut, drawer, buzzer, QR code) into a
 Dummy printer; the text itself is encoded here, per printer. python-escpos' automatic text
@@ -9,18 +9,24 @@ four-byte GB18030 sequence most printers lack.
 """
 
 import codecs
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any
 
 from escpos.capabilities import get_profile
 from escpos.printer import Dummy
 
-from printing.receipt import printable
+from printing.paper import Document, printable
 
 FS = b"\x1c"
 CHINESE_ON = FS + b"&"
 CHINESE_OFF = FS + b"."
 HEAVY_RULE = "=" * 16
+ESC_ALIGN = {"left": b"\x1ba\x00", "center": b"\x1ba\x01", "right": b"\x1ba\x02"}
+BOLD_ON, BOLD_OFF = b"\x1bE\x01", b"\x1bE\x00"
+# GS ! n: high nibble is the width multiplier minus one, low nibble the height's.
+CHAR_SIZE = {1: b"\x1d!\x00", 2: b"\x1d!\x11", 3: b"\x1d!\x22"}
+DOUBLE_HEIGHT = b"\x1d!\x01"
 
 ENCODINGS = ("gb18030", "gbk", "big5", "cp437", "cp850", "cp858", "cp866", "shift_jis")
 CJK_ENCODINGS = ("gb18030", "gbk", "big5", "shift_jis")
@@ -131,29 +137,81 @@ def encode_job(
 ) -> bytes:
     """The bytes for `copies` copies of a receipt: per copy initialise, Chinese mode,
     header, content, optional QR code of the order number, feed and cut."""
+    return _copies(
+        lambda printer: _plain_body(printer, content, settings), settings, copies, order_id, banner
+    )
+
+
+def encode_document(
+    *,
+    document: Document,
+    settings: PrinterSettings,
+    copies: int = 1,
+    order_id: int | None = None,
+    banner: str = "",
+) -> bytes:
+    """Like `encode_job`, for a styled document: each line in its alignment (ESC a), weight
+    (ESC E) and size (GS !), back to normal after it; the printer aligns, so no padding.
+
+    `settings.header` applies as in `encode_job`, to the normal-size lines of the block a
+    document starts with (rule, shop name or ticket title, rule): "bold" makes them bold,
+    "double" bold and double height, "none" leaves them as the document says.
+    """
+    return _copies(
+        lambda printer: _document_body(printer, document, settings),
+        settings,
+        copies,
+        order_id,
+        banner,
+    )
+
+
+def _copies(
+    body: Callable[[Dummy], None],
+    settings: PrinterSettings,
+    copies: int,
+    order_id: int | None,
+    banner: str,
+) -> bytes:
     printer = Dummy(profile=settings.profile)
     if settings.buzzer:
         printer.buzzer(times=2, duration=3)
     for copy in range(max(1, copies)):
-        _one_copy(printer, content, settings, order_id, banner)
+        _one_copy(printer, body, settings, order_id, banner)
         if copy == 0 and settings.cash_drawer:
             printer.cashdraw(2)
     return printer.output
 
 
 def _one_copy(
-    printer: Dummy, content: str, settings: PrinterSettings, order_id: int | None, banner: str
+    printer: Dummy,
+    body: Callable[[Dummy], None],
+    settings: PrinterSettings,
+    order_id: int | None,
+    banner: str,
 ) -> None:
     printer.hw("INIT")
     if settings.chinese_mode == "on":
         printer._raw(CHINESE_ON)
     elif settings.chinese_mode == "off":
         printer._raw(CHINESE_OFF)
-    lines = content.rstrip("\n").split("\n")
     if banner:
         printer.set(align="center", bold=True)
         printer._raw(encode_text(f"** {banner} **\n", settings.encoding))
         printer.set(align="left", bold=False)
+    body(printer)
+    if settings.qr_code and order_id is not None:
+        printer.set(align="center")
+        printer.qr(str(order_id), native=printer.profile.supports("qrCode"), size=6)
+        printer.set(align="left")
+    if settings.cut == "none":
+        printer.print_and_feed(6)
+    else:
+        printer.cut(mode="PART" if settings.cut == "partial" else "FULL")
+
+
+def _plain_body(printer: Dummy, content: str, settings: PrinterSettings) -> None:
+    lines = content.rstrip("\n").split("\n")
     header = _header_block(lines) if settings.header != "none" else 0
     if header:
         printer._raw(encode_text(lines[0] + "\n", settings.encoding))
@@ -163,14 +221,25 @@ def _one_copy(
         printer.set(align="left", bold=False, normal_textsize=True)
         lines = lines[header - 1 :]
     printer._raw(encode_text("\n".join(lines) + "\n", settings.encoding))
-    if settings.qr_code and order_id is not None:
-        printer.set(align="center")
-        printer.qr(str(order_id), native=printer.profile.supports("qrCode"), size=6)
-        printer.set(align="left")
-    if settings.cut == "none":
-        printer.print_and_feed(6)
-    else:
-        printer.cut(mode="PART" if settings.cut == "partial" else "FULL")
+
+
+def _document_body(printer: Dummy, document: Document, settings: PrinterSettings) -> None:
+    header = (
+        _header_block([line.text for line in document.lines]) if settings.header != "none" else 0
+    )
+    for index, line in enumerate(document.lines):
+        styled_header = 0 < index < header - 1 and line.size == 1
+        bold = line.bold or styled_header
+        if styled_header and settings.header == "double":
+            size = DOUBLE_HEIGHT
+        else:
+            size = CHAR_SIZE[line.size]
+        text = encode_text(line.text + "\n", settings.encoding)
+        if line.align == "left" and not bold and size == CHAR_SIZE[1]:
+            printer._raw(text)
+            continue
+        printer._raw(ESC_ALIGN[line.align] + (BOLD_ON if bold else b"") + size + text)
+        printer._raw(ESC_ALIGN["left"] + (BOLD_OFF if bold else b"") + CHAR_SIZE[1])
 
 
 # Real-time status (DLE EOT n): the printer answers one byte at once, even when offline.

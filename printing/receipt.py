@@ -1,16 +1,26 @@
-"""Receipt text for thermal paper: pure functions, no Django, no I/O.
-
-Thermal printers in Chinese mode print a CJK character two columns wide, so every width here
-is a display width, not a string length.
+"""The tickets printed for an order, laid out for thermal paper: pure functions, no Django,
+no I/O. One `Receipt` (the order's data for printing) gives three kinds of ticket, each a
+`Document` (printing.paper): the customer receipt, a station's make ticket (制作单) and the
+void ticket (作废) that takes a make ticket back. Each carries the pickup number (取餐号) in
+the largest size that fits.
 """
 
-import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
-# Font A on common 58 mm and 80 mm printers.
-COLUMNS_BY_PAPER_WIDTH = {58: 32, 80: 48}
+from printing.paper import (
+    Document,
+    Page,
+    center,
+    columns_for,
+    display_width,
+    document_text,
+    money,
+    printable,
+    two_columns,
+    wrap,
+)
 
 THANK_YOU = "谢谢惠顾，欢迎再来！"
 STATUS_LABELS = {
@@ -19,6 +29,9 @@ STATUS_LABELS = {
     "completed": "已完成",
     "cancelled": "已取消",
 }
+ORDER_TYPE_LABELS = {"dine_in": "堂食", "takeaway": "外带", "delivery": "外卖"}
+# How staff separate toppings when they type them: "珍珠, 椰果", "珍珠，椰果", "珍珠、椰果".
+_TOPPING_SEPARATORS = str.maketrans({"，": ",", "、": ","})
 
 
 @dataclass(frozen=True)
@@ -29,6 +42,8 @@ class ReceiptItem:
     size: str = ""
     temperature: str = ""
     sugar: str = ""
+    toppings: str = ""
+    category: str = ""
 
 
 @dataclass(frozen=True)
@@ -40,116 +55,133 @@ class Receipt:
     status: str = "confirmed"
     items: tuple[ReceiptItem, ...] = field(default_factory=tuple)
     note: str = ""
-
-
-# C0 and C1 control characters and DEL, newline excepted: sent to a printer they are
-# commands, not text (ESC p kicks the cash drawer, GS V cuts, ESC @ resets). A tab is a space.
-_CONTROLS = {
-    code: None for code in (*range(0x20), 0x7F, *range(0x80, 0xA0)) if code != ord("\n")
-} | {ord("\t"): " "}
-
-
-def printable(text: str) -> str:
-    """`text` without control characters but newlines: safe to lay out and print."""
-    return text.translate(_CONTROLS)
-
-
-def columns_for(paper_width: int) -> int:
-    """Characters per line for a paper width in millimetres (nearest known paper)."""
-    nearest = min(COLUMNS_BY_PAPER_WIDTH, key=lambda mm: abs(mm - paper_width))
-    return COLUMNS_BY_PAPER_WIDTH[nearest]
-
-
-def char_width(char: str) -> int:
-    if unicodedata.combining(char) or char in "\u200b\u200d\ufeff":
-        return 0
-    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
-
-
-def display_width(text: str) -> int:
-    return sum(char_width(char) for char in text)
-
-
-def money(amount: Decimal) -> str:
-    return f"¥{Decimal(amount).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP)}"
-
-
-def wrap(text: str, width: int, *, indent: str = "") -> list[str]:
-    """Break text into lines of at most `width` columns; later lines start with `indent`.
-
-    Chinese may break between any two characters; a run of Latin letters or digits moves to
-    the next line whole when it fits there.
-    """
-    lines: list[str] = []
-    line, used = "", 0
-    for char in text.replace("\t", " "):
-        if char == "\n":
-            lines.append(line.rstrip())
-            line, used = indent, display_width(indent)
-            continue
-        w = char_width(char)
-        if used + w > width:
-            head, tail = _split_word(line, indent, char)
-            lines.append(head.rstrip())
-            line = indent + tail.lstrip() if tail else indent
-            used = display_width(line)
-            if char == " " and not tail:
-                continue
-        line += char
-        used += w
-    if line.strip() or not lines:
-        lines.append(line.rstrip())
-    return lines
-
-
-def _split_word(line: str, indent: str, next_char: str) -> tuple[str, str]:
-    """Split off a trailing Latin word so it can move to the next line whole."""
-    if not (next_char.isascii() and next_char.isalnum()):
-        return line, ""
-    cut = len(line)
-    while cut > len(indent) and line[cut - 1].isascii() and line[cut - 1].isalnum():
-        cut -= 1
-    if cut == len(line) or cut <= len(indent) or line[cut - 1] != " ":
-        return line, ""
-    return line[:cut], line[cut:]
-
-
-def center(text: str, width: int) -> list[str]:
-    return [" " * ((width - display_width(part)) // 2) + part for part in wrap(text, width)]
-
-
-def two_columns(left: str, right: str, width: int, *, indent: str = "") -> list[str]:
-    """`left` then `right` flush with the right edge; `right` gets its own line if needed."""
-    gap = width - display_width(left) - display_width(right)
-    if gap >= 1:
-        return [left + " " * gap + right]
-    lines = wrap(left, width, indent=indent)
-    return [*lines, " " * (width - display_width(right)) + right]
+    pickup_number: str = ""
+    order_type: str = "dine_in"
+    delivery_platform: str = ""
+    platform_order_no: str = ""
+    address_line: str = ""
+    footer_lines: tuple[str, ...] = (THANK_YOU,)
 
 
 def render_receipt(receipt: Receipt, *, paper_width: int, stamp: str = "") -> str:
-    """The seed's order receipt, laid out for the paper; ends with a newline.
+    """The customer receipt as plain text; ends with a newline."""
+    return document_text(receipt_document(receipt, paper_width=paper_width, stamp=stamp))
 
-    `stamp` (a reprint, a backup printer) is printed under the shop name as `** stamp **`.
+
+def receipt_document(receipt: Receipt, *, paper_width: int, stamp: str = "") -> Document:
+    """The customer receipt: shop, pickup number, order, items with prices, total, footer.
+
+    The shop-name block (rule, name, rule) comes first: printers style it as the header.
+    `stamp` (a reprint, a backup printer) is printed under it as `** stamp **`.
     """
-    receipt, stamp = _printable_receipt(receipt), printable(stamp)
-    width = columns_for(paper_width)
-    heavy, light = "=" * width, "-" * width
-    lines = [heavy, *center(receipt.shop_name, width), heavy]
-    if stamp:
-        lines += center(f"** {stamp} **", width)
-    lines += wrap(f"订单号: #{receipt.order_id}", width)
-    lines.append(f"时间: {receipt.time:%Y-%m-%d %H:%M:%S}")
-    lines.append(f"状态: {STATUS_LABELS.get(receipt.status, receipt.status)}")
+    receipt = _printable_receipt(receipt)
+    page = Page(columns_for(paper_width))
+    width = page.columns
+    page.rule()
+    page.add(receipt.shop_name, align="center")
+    page.rule()
+    if receipt.address_line.strip():
+        page.add(receipt.address_line.strip(), align="center")
+    _stamp_and_pickup(page, receipt, stamp)
+    page.add(f"订单号: #{receipt.order_id}")
+    page.add(f"时间: {receipt.time:%Y-%m-%d %H:%M:%S}")
+    page.add(f"状态: {STATUS_LABELS.get(receipt.status, receipt.status)}")
+    page.add(f"类型: {_order_type(receipt)}", indent="  ")
     if receipt.note.strip():
-        lines += wrap(f"备注: {receipt.note.strip()}", width, indent="  ")
-    lines.append(light)
+        page.add(f"备注: {receipt.note.strip()}", indent="  ")
+    page.rule("-")
     for item in receipt.items:
-        lines += _item_lines(item, width)
-    lines.append(light)
-    lines += two_columns("总计:", money(receipt.total), width)
-    lines += [heavy, *center(THANK_YOU, width), heavy]
-    return "\n".join(lines) + "\n"
+        page.raw(_item_lines(item, width))
+    page.rule("-")
+    page.raw(two_columns("总计:", money(receipt.total), width))
+    page.rule()
+    footer = [line.strip() for line in receipt.footer_lines if line.strip()]
+    for line in footer:
+        page.add(line, align="center")
+    if footer:
+        page.rule()
+    return page.document()
+
+
+def kitchen_document(
+    receipt: Receipt, *, paper_width: int, station: str, stamp: str = ""
+) -> Document:
+    """A station's make ticket (制作单): what to make, big enough to read across a counter.
+
+    `receipt.items` are this station's items only. No prices, no total.
+    """
+    receipt, station = _printable_receipt(receipt), printable(station).strip()
+    page = Page(columns_for(paper_width))
+    page.rule()
+    page.add(f"制作单 · {station}" if station else "制作单", align="center", bold=True)
+    page.rule()
+    _stamp_and_pickup(page, receipt, stamp)
+    page.add(f"类型: {_order_type(receipt)}", bold=True, indent="  ")
+    page.add(f"订单号: #{receipt.order_id}")
+    page.add(f"时间: {receipt.time:%Y-%m-%d %H:%M:%S}")
+    if receipt.note.strip():
+        page.add(f"备注: {receipt.note.strip()}", size=2, bold=True)
+    page.rule("-")
+    for item in receipt.items:
+        page.add(f"{item.name} x{item.quantity}", size=2)
+        options = " / ".join(part for part in (item.size, item.temperature, item.sugar) if part)
+        if options:
+            page.add(f"  {options}", bold=True, indent="  ")
+        if toppings := _toppings(item.toppings):
+            page.add(f"  {toppings}", bold=True, indent="  ")
+    page.rule()
+    return page.document()
+
+
+def void_document(
+    receipt: Receipt, *, paper_width: int, station: str = "", time: datetime
+) -> Document:
+    """The void ticket (作废): takes back the ticket that held `receipt.items`, at `time`."""
+    receipt, station = _printable_receipt(receipt), printable(station).strip()
+    page = Page(columns_for(paper_width))
+    page.rule()
+    page.add_largest("作废")
+    page.add_largest("VOID")
+    page.rule()
+    if station:
+        page.add(f"制作单 · {station}", align="center", bold=True)
+    _stamp_and_pickup(page, receipt, "")
+    page.add(f"订单号: #{receipt.order_id}")
+    page.rule("-")
+    for item in receipt.items:
+        page.add(f"{item.name} x{item.quantity}", indent="  ")
+    page.rule("-")
+    page.add(f"作废时间: {time:%Y-%m-%d %H:%M:%S}")
+    page.rule()
+    return page.document()
+
+
+def _stamp_and_pickup(page: Page, receipt: Receipt, stamp: str) -> None:
+    if stamp := printable(stamp).strip():
+        page.add(f"** {stamp} **", align="center", bold=True)
+    if number := receipt.pickup_number.strip():
+        # The largest thing on the ticket: where label and number do not fit together at
+        # triple size (58 mm), the label gets a line of its own.
+        line = f"取餐号 {number}"
+        if display_width(line) * 3 > page.columns:
+            page.add("取餐号", align="center", bold=True)
+            line = number
+        page.add_largest(line)
+
+
+def _order_type(receipt: Receipt) -> str:
+    label = ORDER_TYPE_LABELS.get(receipt.order_type, receipt.order_type)
+    if receipt.order_type != "delivery":
+        return label
+    number = receipt.platform_order_no.strip()
+    parts = [label, receipt.delivery_platform.strip(), f"#{number}" if number else ""]
+    return " ".join(part for part in parts if part)
+
+
+def _toppings(toppings: str) -> str:
+    """ "珍珠, 椰果" as "+珍珠 +椰果"."""
+    names = (name.strip() for name in toppings.translate(_TOPPING_SEPARATORS).split(","))
+    return " ".join(f"+{name.lstrip('+')}" for name in names if name.strip("+ "))
 
 
 def _printable_receipt(receipt: Receipt) -> Receipt:
@@ -161,6 +193,8 @@ def _printable_receipt(receipt: Receipt) -> Receipt:
             size=printable(item.size),
             temperature=printable(item.temperature),
             sugar=printable(item.sugar),
+            toppings=printable(item.toppings),
+            category=printable(item.category),
         )
         for item in receipt.items
     )
@@ -169,6 +203,12 @@ def _printable_receipt(receipt: Receipt) -> Receipt:
         shop_name=printable(receipt.shop_name),
         status=printable(receipt.status),
         note=printable(receipt.note),
+        pickup_number=printable(receipt.pickup_number),
+        order_type=printable(receipt.order_type),
+        delivery_platform=printable(receipt.delivery_platform),
+        platform_order_no=printable(receipt.platform_order_no),
+        address_line=printable(receipt.address_line),
+        footer_lines=tuple(printable(line) for line in receipt.footer_lines),
         items=items,
     )
 
@@ -181,6 +221,8 @@ def _item_lines(item: ReceiptItem, width: int) -> list[str]:
         if value
     ]
     lines += _joined("  ", options, " | ", width)
+    if toppings := _toppings(item.toppings):
+        lines += wrap(f"  加料: {toppings}", width, indent="  ")
     line_total = money(item.unit_price * item.quantity)
     left = f"  {item.quantity} x {money(item.unit_price)} ="
     lines += two_columns(left, line_total, width, indent="    ")

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from printing import access, protocol, selectors, services
 from printing.models import TEST_CLIENT_PERMISSION, PrinterConfig, PrintJob
-from printing.receipt import printable
+from printing.paper import printable
 from shop.web import error, staff_actor, staff_json, staff_page, ui_labels
 
 

@@ -12,11 +12,12 @@ import websockets
 from printing import protocol
 from printing.agent import DUPLICATE_BANNER, Agent, parse_args
 from printing.agent_state import AgentState
+from printing.paper import Document, Line, document_text, document_to_json
 
 DUPLICATE = DUPLICATE_BANNER.encode("gb18030")
 
 
-def order(job_id, content: str, *, possible_duplicate: bool = False) -> str:
+def order(job_id, content: str, *, possible_duplicate: bool = False, layout: object = None) -> str:
     message = protocol.new_order(
         job_id=job_id,
         order_id=None,
@@ -29,6 +30,8 @@ def order(job_id, content: str, *, possible_duplicate: bool = False) -> str:
         printer_config={"paper_width": 58},
     )
     message["order"]["possible_duplicate"] = possible_duplicate
+    if layout is not None:
+        message["order"]["layout"] = layout
     return protocol.dumps(message)
 
 
@@ -156,6 +159,34 @@ async def test_a_possible_duplicate_is_printed_under_a_banner(server, agent):
     paper = printed(agent)
     assert paper.count(DUPLICATE) == 1
     assert paper.index(DUPLICATE) > paper.index("第五张".encode("gb18030"))
+
+
+TICKET = Document(
+    columns=32,
+    lines=(Line("制作单", align="center", bold=True), Line("取餐号 A7", size=3, align="center")),
+)
+TRIPLE = b"\x1d!\x22"
+
+
+async def test_a_job_with_a_layout_prints_the_styled_document(server, agent):
+    await server.sessions.put(
+        ("db-1", [order(8, document_text(TICKET), layout=document_to_json(TICKET))])
+    )
+    await server.wait_for(lambda reports: server.completed(8))
+    paper = printed(agent)
+    assert b"\x1ba\x01" + TRIPLE + "取餐号 A7\n".encode("gb18030") in paper
+    assert "     取餐号".encode("gb18030") not in paper  # the printer centres, not spaces
+
+
+async def test_a_job_with_a_bad_layout_prints_its_plain_content(server, agent, caplog):
+    caplog.set_level(logging.WARNING, logger="printing.agent")
+    too_wide = document_to_json(TICKET) | {"columns": 40}
+    await server.sessions.put(("db-1", [order(9, document_text(TICKET), layout=too_wide)]))
+    await server.wait_for(lambda reports: server.completed(9))
+    paper = printed(agent)
+    assert "           取餐号 A7\n".encode("gb18030") in paper  # the plain text, padded
+    assert TRIPLE not in paper
+    assert "event=bad_layout job=9 error=columns must be one of 32, 48" in caplog.text
 
 
 def test_a_state_file_from_before_instances_is_kept_for_the_first_server(tmp_path):

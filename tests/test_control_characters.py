@@ -13,7 +13,8 @@ from orders.services import order_create
 from printing.delivery.network import _network_device, _print_job
 from printing.escpos_encode import PrinterSettings, encode_job
 from printing.models import PrintJob
-from printing.receipt import Receipt, ReceiptItem, printable, render_receipt, stamp_text
+from printing.paper import printable
+from printing.receipt import Receipt, ReceiptItem, render_receipt, stamp_text
 from tests.fake_printer import FakePrinter
 
 # (m = "0" and "1": PostgreSQL stores no NUL, and a note need not hold one to kick the drawer.)

@@ -15,8 +15,10 @@ import pytest
 import websockets
 from channels.db import database_sync_to_async as sync_to_async
 
+from orders.models import Category
+from orders.services import order_cancel, order_create
 from printing import protocol
-from printing.models import PrinterConnection, PrintJob, ServerProcess
+from printing.models import PrinterConfig, PrinterConnection, PrintJob, ServerProcess
 from tests.conftest import SEED_CLIENTS
 from tests.helpers import (
     confirmed_order,
@@ -160,6 +162,57 @@ def test_the_seed_python_client_runs_unchanged(print_server, make_printer, make_
         client.kill()
         client.wait(timeout=10)
     assert server.process.poll() is None
+
+
+def test_the_seed_python_client_as_a_station_prints_its_make_ticket_and_the_void(
+    print_server, make_printer
+):
+    """A station printer's tickets reach the unchanged seed client as `new_order` text: the
+    make ticket with only its items, then, once it has printed and the order is cancelled,
+    the void ticket."""
+    if not port_is_free(8765) or not port_is_free(5000):
+        if os.environ.get("CI") == "true":
+            pytest.fail("ports 8765 and 5000 must be free for the seed client test")
+        pytest.skip("ports 8765/5000 are in use here (is `make run` running?)")
+    tea = Category.objects.create(name="奶茶")
+    make_printer("厨房打印机", role=PrinterConfig.Role.STATION).categories.set([tea])
+    print_server(http_port=5000, ws_port=8765)
+    client = subprocess.Popen(
+        [sys.executable, "-u", str(SEED_CLIENTS / "print_client.py")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    output = Output(client)
+    try:
+        deadline = time.monotonic() + 20
+        while not PrinterConnection.objects.filter(
+            reported_name="厨房打印机", printer__isnull=False, closed_at=None
+        ).exists():
+            assert client.poll() is None, output.text
+            assert time.monotonic() < deadline, "the seed client never said who it is"
+            time.sleep(0.05)
+        order = order_create(
+            items=[{"name": "珍珠奶茶", "category": tea, "quantity": 2}, {"name": "鸡米花"}],
+            confirm=True,
+        )
+        output.wait_for("珍珠奶茶 x2")
+        output.wait_for(f"订单号: #{order.pk}")
+        # The seed client never reports a status: its ticket stays `sent`, so it may have
+        # printed, and cancelling the order voids it there.
+        job = PrintJob.objects.get(order=order)
+        deadline = time.monotonic() + 20
+        while PrintJob.objects.get(pk=job.pk).status != PrintJob.Status.SENT:
+            assert time.monotonic() < deadline, "the make ticket was never recorded as sent"
+            time.sleep(0.05)
+        assert "鸡米花" not in output.text
+        order_cancel(order_id=order.pk)
+        output.wait_for("VOID")
+        assert output.text.count("珍珠奶茶 x2") == 2  # the make ticket, then the void
+        assert PrintJob.objects.get(pk=job.pk).status == PrintJob.Status.CANCELLED
+    finally:
+        client.kill()
+        client.wait(timeout=10)
 
 
 class Output:

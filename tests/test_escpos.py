@@ -1,15 +1,21 @@
 """The exact bytes a printer gets."""
 
+from datetime import datetime
+from decimal import Decimal
+
 import pytest
 
 from printing.escpos_encode import (
     CHINESE_OFF,
     CHINESE_ON,
     PrinterSettings,
+    encode_document,
     encode_job,
     encode_text,
     status_problem,
 )
+from printing.paper import document_from_json
+from printing.receipt import Receipt, ReceiptItem, kitchen_document, receipt_document
 
 INIT = b"\x1b@"
 PARTIAL_CUT = b"\x1bd\x06\x1dV\x01"
@@ -134,6 +140,92 @@ def test_plain_text_without_the_receipt_header_is_not_restyled():
     data = encode_job(content="外卖单 #88\n", settings=PrinterSettings())
     assert b"\x1bE\x01" not in data
     assert "外卖单 #88\n".encode("gb18030") in data
+
+
+ORDER = Receipt(
+    shop_name="发财小狗饮品店",
+    order_id=456,
+    time=datetime(2025, 7, 14, 10, 30),
+    total=Decimal("50"),
+    items=(ReceiptItem(name="珍珠奶茶", quantity=2, unit_price=Decimal("25"), sugar="半糖"),),
+    pickup_number="A001",
+)
+TRIPLE, DOUBLE, NORMAL = b"\x1d!\x22", b"\x1d!\x11", b"\x1d!\x00"
+CENTER, LEFT, BOLD = b"\x1ba\x01", b"\x1ba\x00", b"\x1bE\x01"
+
+
+def gb(text: str) -> bytes:
+    return text.encode("gb18030")
+
+
+def test_a_document_prints_the_pickup_number_triple_and_centred_then_normal_again():
+    document = receipt_document(ORDER, paper_width=80)
+    data = encode_document(document=document, settings=PrinterSettings())
+    assert data.startswith(INIT + CHINESE_ON)
+    assert data.endswith(PARTIAL_CUT)
+    number = CENTER + BOLD + TRIPLE + gb("取餐号 A001\n")
+    assert number + LEFT + b"\x1bE\x00" + NORMAL in data
+    # Unpadded: the printer centres it.
+    assert gb(" 取餐号") not in data
+    # The lines after it are normal text again: nothing else is enlarged.
+    assert data.count(TRIPLE) == 1
+    assert DOUBLE not in data
+    assert gb("  2 x") + b"\xa3\xa425.00 =" in data  # the wide yen sign, as in text jobs
+
+
+def test_a_make_ticket_prints_item_names_double():
+    document = kitchen_document(ORDER, paper_width=58, station="吧台")
+    data = encode_document(document=document, settings=PrinterSettings(header="none"))
+    assert DOUBLE + gb("珍珠奶茶 x2\n") + LEFT + NORMAL in data
+    assert BOLD + NORMAL + gb("  半糖\n") + LEFT + b"\x1bE\x00" + NORMAL in data
+    assert CENTER + BOLD + NORMAL + gb("制作单 · 吧台\n") in data
+
+
+@pytest.mark.parametrize(
+    ("header", "shop_name"),
+    [
+        ("double", CENTER + BOLD + b"\x1d!\x01" + gb("发财小狗饮品店\n")),
+        ("bold", CENTER + BOLD + NORMAL + gb("发财小狗饮品店\n")),
+        ("none", CENTER + NORMAL + gb("发财小狗饮品店\n")),
+    ],
+)
+def test_the_header_setting_styles_the_documents_first_block(header, shop_name):
+    document = receipt_document(ORDER, paper_width=58)
+    data = encode_document(document=document, settings=PrinterSettings(header=header))
+    assert shop_name in data
+    # The rule above it stays plain.
+    assert data.startswith(INIT + CHINESE_ON + gb("=" * 32 + "\n") + CENTER)
+
+
+def test_a_document_is_framed_like_a_text_job():
+    document = receipt_document(ORDER, paper_width=58)
+    data = encode_document(
+        document=document,
+        settings=PrinterSettings(cash_drawer=True, buzzer=True, qr_code=True),
+        copies=2,
+        order_id=456,
+        banner="可能重复",
+    )
+    assert data.startswith(b"\x1bB")
+    assert data.count(INIT) == 2
+    assert data.count(b"\x1bp\x0022") == 1
+    assert data.count(b"\x1d(k\x06\x001P0456") == 2
+    assert data.count(gb("** 可能重复 **")) == 2
+    assert data.count(gb("A001")) == 2
+
+
+def test_no_control_character_from_text_reaches_the_printer_in_a_document():
+    kick = "\x1bp0\x19\xfa"
+    item = ReceiptItem(name=f"珍珠奶茶{kick}", quantity=1, unit_price=Decimal(1), sugar="\x1dV1")
+    receipt = Receipt(**{**ORDER.__dict__, "items": (item,), "pickup_number": f"A1{kick}"})
+    document = kitchen_document(receipt, paper_width=58, station=f"吧台{kick}")
+    data = encode_document(document=document, settings=PrinterSettings())
+    assert b"\x1bp" not in data
+    assert data.count(b"\x1dV") == 1  # the cut
+    wire = {"columns": 32, "lines": [{"text": f"x{kick}\x1b@", "size": 2}]}
+    data = encode_document(document=document_from_json(wire), settings=PrinterSettings())
+    assert b"\x1bp" not in data
+    assert data.count(INIT) == 1
 
 
 def test_settings_are_validated_and_taken_from_a_message():

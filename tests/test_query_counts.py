@@ -11,9 +11,9 @@ from printing.models import PrinterConnection, PrintJob, ServerProcess
 
 pytestmark = pytest.mark.django_db
 
-# Lock the orders, look for jobs they already have, read their items and the printers,
-# insert the jobs, insert their events.
-ENQUEUE_STATEMENTS = 6
+# Read the order items with their categories, the printers, the printers' categories; insert
+# the jobs, insert their events.
+ENQUEUE_STATEMENTS = 5
 # Read the waiting jobs; claim them (lock, one UPDATE, the events); load them.
 SWEEP_STATEMENTS = 5
 # Lock the jobs, one UPDATE for the jobs that moved alike, the events.
@@ -41,8 +41,9 @@ def test_confirming_1_or_100_orders_writes_their_jobs_in_the_same_statements(
     printers, count, django_assert_num_queries
 ):
     order_ids = pending_orders(count)
-    # The confirmation itself: lock the pending orders, one UPDATE; then the jobs.
-    with django_assert_num_queries(2 + ENQUEUE_STATEMENTS):
+    # The confirmation itself: lock the pending orders, read the ticket text, take the pickup
+    # numbers (one upsert), one UPDATE; then the jobs.
+    with django_assert_num_queries(4 + ENQUEUE_STATEMENTS):
         assert len(orders_confirm(order_ids=order_ids)) == count
     assert PrintJob.objects.filter(order_id__in=order_ids).count() == 2 * count
 
@@ -97,9 +98,9 @@ def test_confirming_through_the_service_writes_the_jobs_once_without_the_save_ad
     printers, django_assert_num_queries
 ):
     [order_id] = pending_orders(1)
-    # Lock the order, one UPDATE, the jobs: the post_save adapter (for a shell's
-    # order.save()) would lock and look again.
-    with django_assert_num_queries(2 + ENQUEUE_STATEMENTS):
+    # Lock the order, the ticket text, the pickup number, one UPDATE, the jobs: the post_save
+    # adapter (for a shell's order.save()) would lock and look again.
+    with django_assert_num_queries(4 + ENQUEUE_STATEMENTS):
         order = order_confirm(order_id=order_id)
     assert order.status == "confirmed"
     assert order.confirmed_at is not None

@@ -3,15 +3,8 @@ from decimal import Decimal
 
 import pytest
 
-from printing.receipt import (
-    Receipt,
-    ReceiptItem,
-    columns_for,
-    display_width,
-    render_receipt,
-    render_test_page,
-    wrap,
-)
+from printing.paper import columns_for, display_width, wrap
+from printing.receipt import Receipt, ReceiptItem, render_receipt, render_test_page
 
 MILK_TEA = ReceiptItem(
     name="珍珠奶茶",

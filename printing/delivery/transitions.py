@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.utils import timezone
 
 from printing.models import PrintJob, PrintJobEvent
@@ -98,12 +98,18 @@ def moves_write(moves: list[Move]) -> None:
     final: dict[int, dict[str, Any]] = defaultdict(dict)
     for move in moves:
         final[move.job_id].update(status=move.transition.to, **move.transition.changes)
-    updates: dict[tuple, list[int]] = defaultdict(list)
+    updates: dict[str, tuple[dict[str, Any], list[int]]] = {}
     for job_id, fields in final.items():
-        updates[tuple(sorted(fields.items()))].append(job_id)
-    for fields, job_ids in updates.items():
-        PrintJob.objects.filter(id__in=job_ids).update(**dict(fields))
+        # Keyed by text, not by the values: a change may be a dict (a failover's layout).
+        key = repr(sorted((name, _comparable(value)) for name, value in fields.items()))
+        updates.setdefault(key, (fields, []))[1].append(job_id)
+    for fields, job_ids in updates.values():
+        PrintJob.objects.filter(id__in=job_ids).update(**fields)
     _record(moves)
+
+
+def _comparable(value: Any) -> Any:
+    return ("pk", value.pk) if isinstance(value, Model) else value
 
 
 def jobs_insert(jobs: list[PrintJob], *, actor: str, message: str = "") -> None:
