@@ -56,7 +56,9 @@ class CategoryAdmin(admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        form.instance.printers.set(form.cleaned_data["printers"])
+        # The list's sort-order forms have no printers field: they leave the printers be.
+        if "printers" in form.cleaned_data:
+            form.instance.printers.set(form.cleaned_data["printers"])
 
 
 @admin.register(ShopProfile)
