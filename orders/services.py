@@ -119,7 +119,7 @@ def orders_print(*, order_ids: Collection[int]) -> list[PrintJob]:
             return []
         profile = ShopProfile.current()
         pickup_numbers_assign(orders=orders, at=timezone.now(), prefix=profile.pickup_prefix)
-        Order.objects.bulk_update(orders, ["pickup_day", "pickup_number"])
+        _save_fields(orders, ["pickup_day", "pickup_number"])
         return print_jobs_enqueue_for_orders(orders=orders, profile=profile)
 
 
@@ -130,10 +130,19 @@ def _confirmed(orders: list[Order], at: datetime) -> None:
     for order in orders:
         order.status, order.confirmed_at = Order.Status.CONFIRMED, at
     pickup_numbers_assign(orders=orders, at=at, prefix=profile.pickup_prefix)
-    Order.objects.bulk_update(
-        orders, ["status", "confirmed_at", "pickup_day", "pickup_number"], batch_size=500
-    )
+    _save_fields(orders, ["status", "confirmed_at", "pickup_day", "pickup_number"])
     print_jobs_enqueue_for_orders(orders=orders, profile=profile)
+
+
+def _save_fields(orders: list[Order], fields: list[str]) -> None:
+    """One UPDATE either way; a plain one for the usual single order (bulk_update's CASE
+    costs as much Python as the rest of the confirmation)."""
+    if len(orders) == 1:
+        Order.objects.filter(pk=orders[0].pk).update(
+            **{name: getattr(orders[0], name) for name in fields}
+        )
+    else:
+        Order.objects.bulk_update(orders, fields, batch_size=500)
 
 
 def pickup_numbers_assign(*, orders: list[Order], at: datetime, prefix: str = "") -> None:

@@ -45,6 +45,7 @@ class OpenConnectionInline(admin.TabularInline):
 class PrinterConfigAdmin(admin.ModelAdmin):
     list_display = [
         "name",
+        "role",
         "connection_type",
         "address",
         "paper_width",
@@ -55,7 +56,8 @@ class PrinterConfigAdmin(admin.ModelAdmin):
         "backup_printer",
         "has_token",
     ]
-    list_filter = ["is_active", "connection_type", "auto_print_orders", "paper_width"]
+    list_filter = ["is_active", "role", "connection_type", "auto_print_orders", "paper_width"]
+    filter_horizontal = ["categories"]
     search_fields = ["name", "ip_address", "description"]
     readonly_fields = [
         "token_issued_at",
@@ -77,6 +79,17 @@ class PrinterConfigAdmin(admin.ModelAdmin):
                     "printer_type",
                     "description",
                 ]
+            },
+        ),
+        (
+            _("Tickets"),
+            {
+                "fields": ["role", "categories"],
+                "description": _(
+                    "Receipt: the customer receipt of the whole order. Station: a make ticket "
+                    "with only the items of its categories (none selected: every item). Label: "
+                    "cup labels (not printed yet)."
+                ),
             },
         ),
         (

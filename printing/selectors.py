@@ -6,7 +6,9 @@ from datetime import timedelta
 from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
+from orders.models import Category
 from printing.models import PrinterConfig, PrinterConnection, PrintJob, ServerProcess
 
 
@@ -75,6 +77,29 @@ def printers_status() -> list[dict]:
             }
         )
     return status
+
+
+def station_warnings() -> list[str]:
+    """What the shop's stations leave unmade: each category no active station printer takes
+    ("no station prints 小食"), when there are stations at all. A station with no categories
+    takes every item; one that does not print orders automatically makes no tickets."""
+    stations = list(
+        PrinterConfig.objects.filter(
+            is_active=True, auto_print_orders=True, role=PrinterConfig.Role.STATION
+        ).prefetch_related("categories")
+    )
+    if not stations:
+        return []
+    taken: set[int] = set()
+    for station in stations:
+        categories = {category.pk for category in station.categories.all()}
+        if not categories:
+            return []
+        taken |= categories
+    return [
+        gettext("no station prints %(category)s") % {"category": category.name}
+        for category in Category.objects.exclude(pk__in=taken)
+    ]
 
 
 def dashboard_snapshot() -> dict:
@@ -151,4 +176,5 @@ def dashboard_snapshot() -> dict:
         "printers": printers,
         "connections": connections,
         "recent_jobs": jobs,
+        "warnings": station_warnings(),
     }

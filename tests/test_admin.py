@@ -60,6 +60,7 @@ def test_an_order_added_confirmed_in_the_form_prints_its_items(staff, make_print
         reverse("admin:orders_order_add"),
         {
             "status": "confirmed",
+            "order_type": "dine_in",
             "customer_phone": "13800138000",
             "note": "",
             "items-TOTAL_FORMS": "1",

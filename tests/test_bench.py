@@ -103,3 +103,12 @@ def test_make_bench_runs_on_postgres_and_redis():
     block = bench("run_all", "--quick", "--backends", "redis-pg", "--output", "-").stdout
 
     check_tables(block, "PostgreSQL + Redis")
+
+
+def test_the_confirm_path_benchmark_counts_tickets_and_statements():
+    lines = bench("confirm_path", "--orders", "3", "--json").stdout.splitlines()
+    results = {row["bench"]: row for row in map(json.loads, lines)}
+    assert results["confirm_path.one-receipt"]["tickets_per_order"] == 1
+    # One receipt and two stations, each with items of the six-item order.
+    assert results["confirm_path.stations"]["tickets_per_order"] == 3
+    assert results["confirm_path.stations"]["statements_per_order"] > 0

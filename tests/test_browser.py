@@ -12,6 +12,7 @@ import pytest
 import websockets.sync.client
 from django.contrib.auth import get_user_model
 
+from orders.models import Category
 from orders.services import order_create
 from printing import protocol
 from printing.models import PrinterConfig, PrinterConnection, PrintJob
@@ -160,6 +161,63 @@ def test_confirming_an_order_on_the_board_prints_it_and_shows_it_printed(print_s
     printer.stop()
 
 
+def test_the_board_shows_pickup_numbers_and_reprints_on_the_printers_chosen(
+    print_server, page, staff
+):
+    milk_tea = Category.objects.create(name="奶茶", sort_order=1)
+    Category.objects.create(name="小食", sort_order=3)
+    counter = PrinterConfig.objects.create(name="收银台打印机")
+    station = PrinterConfig.objects.create(name="制作台打印机", role="station")
+    station.categories.set([milk_tea])
+    order = order_create(
+        items=[{**MILK_TEA, "category": milk_tea, "toppings": "珍珠, 椰果"}],
+        order_type="delivery",
+        delivery_platform="美团",
+        platform_order_no="12",
+        confirm=True,
+    )
+    server = print_server()
+    log_in(page, server, "/backoffice/")
+
+    card = page.locator(f".order[data-order='{order.pk}']")
+    expect(card.locator("[data-testid=pickup-number]")).to_have_text("001", timeout=10_000)
+    expect(card).to_contain_text("外卖 美团 #12")
+    expect(card).to_contain_text("+珍珠 +椰果")
+    expect(card.locator(".category")).to_have_text("奶茶")
+
+    card.locator("[data-action=reprint]").click()
+    chooser = card.locator(".reprint-chooser")
+    receipt_box = chooser.locator(f"input[value='{counter.pk}']")
+    station_box = chooser.locator(f"input[value='{station.pk}']")
+    expect(receipt_box).to_be_checked()
+    expect(station_box).not_to_be_checked()
+    # The chooser survives the board's redraws while staff choose.
+    receipt_box.uncheck()
+    station_box.check()
+    drawn = page.text_content("#live-state")
+    expect(page.locator("#live-state")).not_to_have_text(drawn, timeout=5_000)
+    expect(station_box).to_be_checked()
+    expect(receipt_box).not_to_be_checked()
+    chooser.locator("[data-action=reprint-send]").click()
+    expect(card.locator(".reprint-chooser")).to_have_count(0)
+    expect(card.locator(".receipts")).to_contain_text("重印", timeout=10_000)
+    reprints = PrintJob.objects.filter(order=order, is_reprint=True)
+    assert [(job.printer_id, job.job_type) for job in reprints] == [(station.pk, "kitchen")]
+    shoot(page, "board-reprint.png")
+
+    # The form makes a takeaway order in a category.
+    form = page.locator("#new-order")
+    form.locator("select[name=category]").select_option(label="小食")
+    form.locator("input[name=name]").fill("鸡米花")
+    form.locator("select[name=order_type]").select_option("takeaway")
+    expect(form.locator("input[name=delivery_platform]")).to_be_hidden()
+    form.locator("button[type=submit]").click()
+    expect(page.locator("#form-result")).to_contain_text("已添加订单 #", timeout=5_000)
+    added = page.locator(".order", has_text="鸡米花")
+    expect(added).to_contain_text("外带", timeout=5_000)
+    expect(added.locator(".category")).to_have_text("小食")
+
+
 def test_the_dashboard_shows_sockets_and_jobs_as_they_change(print_server, page, staff):
     printer_row = PrinterConfig.objects.create(name="厨房打印机")
     server = print_server()
@@ -243,6 +301,9 @@ ITEM = f"奶茶{PAYLOAD}"
 NOTE = f"少冰{PAYLOAD}{SCRIPT}"
 MODEL = f"TM{PAYLOAD}"
 ERROR = f"缺纸{PAYLOAD}"
+CATEGORY = f"小食{PAYLOAD}"
+TOPPINGS = f"珍珠{PAYLOAD}"
+PLATFORM = f"美团{PAYLOAD}"
 
 
 class Watch:
@@ -274,7 +335,14 @@ class Watch:
 
 def test_markup_in_names_notes_and_printer_info_is_text_on_every_screen(print_server, page, staff):
     kitchen = PrinterConfig.objects.create(name=PRINTER)
-    waiting = order_create(items=[{**MILK_TEA, "name": ITEM}], note=NOTE)
+    category = Category.objects.create(name=CATEGORY)
+    waiting = order_create(
+        items=[{**MILK_TEA, "name": ITEM, "category": category, "toppings": TOPPINGS}],
+        note=NOTE,
+        order_type="delivery",
+        delivery_platform=PLATFORM,
+        platform_order_no=PAYLOAD,
+    )
     server = print_server()
     printer = SocketPrinter(server.ws_url, PRINTER, model=MODEL, firmware=PAYLOAD).start()
     printed = order_create(items=[{**MILK_TEA, "name": ITEM}], note=NOTE, confirm=True)
@@ -290,7 +358,14 @@ def test_markup_in_names_notes_and_printer_info_is_text_on_every_screen(print_se
         expect(board).to_contain_text(text, timeout=10_000)
     failed = page.locator(f".order[data-order='{printed.pk}'] [data-status=failed]")
     expect(failed).to_have_attribute("title", ERROR, timeout=10_000)
-    expect(page.locator(f".order[data-order='{waiting.pk}']")).to_contain_text(NOTE)
+    waiting_card = page.locator(f".order[data-order='{waiting.pk}']")
+    expect(waiting_card).to_contain_text(NOTE)
+    for text in (CATEGORY, f"+{TOPPINGS}", f"{PLATFORM} #{PAYLOAD}"):
+        expect(waiting_card).to_contain_text(text)
+    # The form's category list and the reprint chooser's printers.
+    expect(page.locator("select[name=category] option", has_text=CATEGORY)).to_have_count(1)
+    page.locator(f".order[data-order='{printed.pk}'] [data-action=reprint]").click()
+    expect(page.locator(".reprint-chooser")).to_contain_text(PRINTER)
     watch.assert_inert("/backoffice/")
 
     page.goto(f"{server.http_url}/admin/print/")
@@ -317,6 +392,8 @@ def test_markup_in_names_notes_and_printer_info_is_text_on_every_screen(print_se
         f"/admin/printing/printjob/{job['job_id']}/change/": [ERROR, "<img"],
         "/admin/orders/order/": [],
         f"/admin/orders/order/{waiting.pk}/change/": [],
+        "/admin/orders/category/": [CATEGORY],
+        f"/admin/orders/category/{category.pk}/change/": [],
     }
     for path, texts in admin_pages.items():
         page.goto(f"{server.http_url}{path}")
@@ -324,5 +401,9 @@ def test_markup_in_names_notes_and_printer_info_is_text_on_every_screen(print_se
             expect(page.locator("#content")).to_contain_text(text)
         watch.assert_inert(path)
     # Form fields hold the markup as their value.
+    expect(page.locator("input[name=name]")).to_have_value(CATEGORY)
+    page.goto(f"{server.http_url}/admin/orders/order/{waiting.pk}/change/")
     expect(page.locator("textarea[name=note]")).to_have_value(NOTE)
+    expect(page.locator("input[name=delivery_platform]")).to_have_value(PLATFORM)
+    expect(page.locator("input[name='items-0-toppings']")).to_have_value(TOPPINGS)
     printer.stop()

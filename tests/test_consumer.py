@@ -196,6 +196,10 @@ async def test_a_confirmed_order_arrives_as_new_order_in_the_seed_shape():
         "total_amount": 25.0,
         "customer_phone": "13800138000",
         "created_at": sent["order_info"]["created_at"],
+        "pickup_number": "001",
+        "order_type": "dine_in",
+        "delivery_platform": "",
+        "platform_order_no": "",
     }
     assert sent["printer_config"]["paper_width"] == 58
     assert sent["printer_config"]["printer_type"] == "thermal"

@@ -193,3 +193,9 @@ def test_the_staff_groups_get_what_the_readme_says(shop):
     action(manager, "printing_printerconfig", "issue_token", printer.pk)
     printer.refresh_from_db()
     assert printer.token_hash is not None
+    # The menu and the ticket text are a manager's; a cashier sees the categories only.
+    assert manager.get("/admin/orders/shopprofile/", follow=True).status_code == 200
+    assert manager.get("/admin/orders/category/add/").status_code == 200
+    assert cashier.get("/admin/orders/category/").status_code == 200
+    assert cashier.get("/admin/orders/category/add/").status_code == 403
+    assert cashier.get("/admin/orders/shopprofile/").status_code == 403

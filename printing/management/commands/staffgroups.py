@@ -10,6 +10,8 @@ CASHIER = [
     "orders.view_orderitem",
     "orders.add_orderitem",
     "orders.change_orderitem",
+    # The menu's categories (the test-order form and the order admin choose one).
+    "orders.view_category",
     # The print dashboard; test prints; retry and cancel jobs.
     "printing.view_printerconfig",
     "printing.view_printerconnection",
@@ -21,6 +23,12 @@ MANAGER = [
     *CASHIER,
     "orders.delete_order",
     "orders.delete_orderitem",
+    # The menu's categories and which station makes them; the words on the tickets.
+    "orders.add_category",
+    "orders.change_category",
+    "orders.delete_category",
+    "orders.view_shopprofile",
+    "orders.change_shopprofile",
     # Printers: add, edit, enable and disable, issue tokens, delete.
     "printing.add_printerconfig",
     "printing.change_printerconfig",
@@ -35,8 +43,9 @@ GROUPS = {"cashier": CASHIER, "manager": MANAGER}
 class Command(BaseCommand):
     help = (
         "Create the staff groups 'cashier' (the order board, the print dashboard, test prints, "
-        "retrying jobs) and 'manager' (also printers, tokens and the WebSocket test client), "
-        "or reset them to these permissions. Add staff to a group in the admin."
+        "retrying jobs) and 'manager' (also printers, tokens, the WebSocket test client, "
+        "categories and ticket text), or reset them to these permissions. Add staff to a "
+        "group in the admin."
     )
 
     def handle(self, *args, **options):

@@ -8,6 +8,10 @@
   const rows = (table, html) => { document.querySelector(`#${table} tbody`).innerHTML = html; };
 
   function render(data) {
+    const warnings = data.warnings || [];
+    $("warnings").hidden = !warnings.length;
+    $("warnings").innerHTML = warnings.map((w) => `<li class="warning">${esc(w)}</li>`).join("");
+
     const s = data.stats;
     $("printers-online").textContent = s.printers_online;
     $("printers-active").textContent = s.printers_active;
