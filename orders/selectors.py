@@ -9,7 +9,7 @@ from orders.models import Order, OrderItem
 from printing.models import PrinterConfig, PrintJob
 
 # The printers a reprint can go to: those with a paper ticket for an order.
-REPRINT_ROLES = (PrinterConfig.Role.RECEIPT, PrinterConfig.Role.STATION)
+REPRINT_ROLES = (PrinterConfig.Role.RECEIPT, PrinterConfig.Role.STATION, PrinterConfig.Role.LABEL)
 
 
 def reprint_printers() -> list[dict]:

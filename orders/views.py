@@ -65,18 +65,21 @@ def reprint(request: HttpRequest, order_id: int) -> JsonResponse:
     if chosen:
         printer_ids = _reprint_printer_ids(chosen)
         if printer_ids is None:
-            return error(
-                "invalid_field",
-                "printer_ids must be ids of active receipt or station printers",
-                400,
-            )
-    jobs = print_jobs_reprint(order=order, actor=staff_actor(request.user), printer_ids=printer_ids)
+            return error("invalid_field", "printer_ids must be ids of active printers", 400)
+    cup = request.POST.get("label", "").strip()
+    if cup and not (cup.isascii() and cup.isdigit() and 1 <= int(cup) <= 999):
+        return error("invalid_field", "label must be a cup number from 1 to 999", 400)
+    jobs = print_jobs_reprint(
+        order=order,
+        actor=staff_actor(request.user),
+        printer_ids=printer_ids,
+        label=int(cup) if cup else None,
+    )
     return JsonResponse({"jobs": [job.pk for job in jobs]}, status=201)
 
 
 def _reprint_printer_ids(values: list[str]) -> set[int] | None:
-    """The chosen printers' ids, or None when any is not an active printer that prints
-    tickets (a label printer has none to print again)."""
+    """The chosen printers' ids, or None when any is not an active printer."""
     if not all(value.isascii() and value.isdigit() and len(value) <= 18 for value in values):
         return None
     ids = {int(value) for value in values}

@@ -88,7 +88,7 @@ class PrinterConfigAdmin(admin.ModelAdmin):
                 "description": _(
                     "Receipt: the customer receipt of the whole order. Station: a make ticket "
                     "with only the items of its categories (none selected: every item). Label: "
-                    "cup labels (not printed yet)."
+                    "one cup label per drink of its categories, in TSPL."
                 ),
             },
         ),
@@ -109,6 +109,23 @@ class PrinterConfigAdmin(admin.ModelAdmin):
                     "qr_code",
                     "escpos_profile",
                 ]
+            },
+        ),
+        (
+            _("Cup labels (TSPL)"),
+            {
+                "fields": [
+                    "label_width_mm",
+                    "label_height_mm",
+                    "label_gap_mm",
+                    "label_dpi",
+                    "label_density",
+                    "label_direction",
+                ],
+                "description": _(
+                    "For printers with role Label. Text encoding (above) GB18030, GBK or Big5; "
+                    "the QR code setting adds the pickup number's QR code to each label."
+                ),
             },
         ),
         (

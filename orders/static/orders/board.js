@@ -8,6 +8,8 @@
   // Open reprint choosers: order id -> the printer ids ticked. Kept here because every
   // snapshot redraws the cards.
   const choosing = new Map();
+  // Open choosers' cup number for label printers (empty: every cup's label).
+  const cups = new Map();
   let printers = [];
   let last = null;
 
@@ -49,9 +51,12 @@
     const boxes = printers.map((p) => `
       <label><input type="checkbox" name="printer_ids" value="${p.id}" data-order="${order.id}"
         ${ticked.has(p.id) ? "checked" : ""}> ${esc(p.name)} <span class="options">${esc(p.role_label)}</span></label>`).join("");
+    const cup = printers.some((p) => p.role === "label") ? `
+      <label>${esc(labels.reprint_cup)} <input type="number" min="1" max="999" name="label"
+        data-testid="reprint-cup" data-order="${order.id}" value="${esc(cups.get(order.id) || "")}"></label>` : "";
     return `<div class="reprint-chooser" data-testid="reprint-chooser">
       <div>${esc(labels.reprint_to)}</div>
-      ${boxes || `<p class="hint">${esc(labels.no_printers)}</p>`}
+      ${boxes || `<p class="hint">${esc(labels.no_printers)}</p>`}${cup}
       <div class="actions">
         <button class="big" data-action="reprint-send" data-order="${order.id}" ${ticked.size && !busy.has(order.id) ? "" : "disabled"}>${esc(labels.reprint)}</button>
         <button class="quiet" data-action="reprint-close" data-order="${order.id}">${esc(labels.close)}</button>
@@ -91,6 +96,11 @@
 
   const redraw = () => { if (last) render(last); };
 
+  board.addEventListener("input", (event) => {
+    const cup = event.target.closest(".reprint-chooser input[name=label]");
+    if (cup) cups.set(Number(cup.dataset.order), cup.value);
+  });
+
   board.addEventListener("change", (event) => {
     const box = event.target.closest(".reprint-chooser input[type=checkbox]");
     if (!box) return;
@@ -113,6 +123,7 @@
     }
     if (action === "reprint-close") {
       choosing.delete(id);
+      cups.delete(id);
       redraw();
       return;
     }
@@ -123,13 +134,14 @@
       const ticked = [...(choosing.get(id) || [])];
       if (!ticked.length) return;
       fields = ticked.map((pk) => ["printer_ids", String(pk)]);
+      if (cups.get(id)) fields.push(["label", cups.get(id)]);
       url = `orders/${id}/reprint`;
     }
     busy.add(id);
     button.disabled = true;
     try {
       await post(url, fields);
-      if (action === "reprint-send") choosing.delete(id);
+      if (action === "reprint-send") { choosing.delete(id); cups.delete(id); }
     } catch (e) {
       alert(e.message);
     } finally {
