@@ -224,16 +224,17 @@ def _host_port(text: str, default: int = 9100) -> tuple[str, int]:
     return text, default
 
 
-def parse_device(spec: str):
+def parse_device(spec: str, *, language: str = "escpos"):
     """`network:HOST[:PORT]`, `usb:VID:PID`, `serial:DEV[:BAUD]`, `file:PATH`, `cups:NAME`,
-    `console`. Raises ValueError with the accepted forms."""
+    `console`. Raises ValueError with the accepted forms. `language` is how a network
+    printer is asked for its status ("escpos" or "tspl" for a label printer)."""
     kind, _, rest = spec.partition(":")
     try:
         if kind == "console" and not rest:
             return ConsoleDevice()
         if kind == "network" and rest:
             host, port = _host_port(rest)
-            return NetworkDevice(host=host, port=port)
+            return NetworkDevice(host=host, port=port, language=language)
         if kind == "usb":
             vendor, product = rest.split(":")
             return EscposDevice("usb", (int(vendor, 16), int(product, 16)))
