@@ -12,6 +12,7 @@ left out, lowest priority first. The layout is in docs/printers.md ("Cup labels 
 
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from printing.paper import printable
@@ -173,6 +174,8 @@ def cup_labels(
 # What the printer draws, in dots
 
 
+# Cached: a label measures each of its characters many times while it is laid out.
+@lru_cache(maxsize=8192)
 def printer_char(char: str, encoding: str) -> tuple[str, bool]:
     """The character the printer gets for `char`, and whether it is a replacement.
 
@@ -186,6 +189,7 @@ def printer_char(char: str, encoding: str) -> tuple[str, bool]:
     return (char, False) if 1 <= len(encoded) <= 2 else ("?", True)
 
 
+@lru_cache(maxsize=8192)
 def char_dots(char: str, encoding: str) -> int:
     """Dots wide at scale 1: 12 per byte of the character as the printer gets it."""
     shown, _ = printer_char(char, encoding)

@@ -103,3 +103,9 @@ def test_make_bench_runs_on_postgres_and_redis():
     block = bench("run_all", "--quick", "--backends", "redis-pg", "--output", "-").stdout
 
     check_tables(block, "PostgreSQL + Redis")
+
+
+def test_the_labels_benchmark_runs_without_a_server():
+    done = bench("labels", "--orders", "5", "--qr")
+    assert re.fullmatch(r"labels\.render labels_per_s=[\d.]+ dpi=203 orders=5 labels=15 .*\n",
+                        done.stdout)  # fmt: skip
