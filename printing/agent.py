@@ -13,6 +13,11 @@ attempt started printing and never ended) is printed again under a POSSIBLE DUPL
 A frame it cannot read is logged and skipped; the connection stays. A job that carries a
 styled `layout` (docs/tickets.md) is printed from it, the pickup number and item names large;
 without one, or with one it cannot read (logged), its plain `content` is printed.
+
+A job of type `cup_label` holds cup labels (`labels`, and the label's size and settings in
+`printer_config.label`; docs/printers.md): they are sent as TSPL, the console draws them as
+text. Labels it cannot read fail the job with the reason. A possible duplicate prints its
+labels marked 重印 (and says so in the log): staff see the cup may be labelled already.
 """
 
 import argparse
@@ -26,7 +31,7 @@ import signal
 import socket
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -34,9 +39,11 @@ import websockets
 
 from printing import protocol
 from printing.agent_state import AgentState
-from printing.devices import DeviceError, parse_device
+from printing.devices import LANGUAGES, DeviceError, NetworkDevice, parse_device
 from printing.escpos_encode import ENCODINGS, PrinterSettings, encode_document, encode_job
+from printing.labels import CupLabel, LabelSpec, labels_from_json, labels_text
 from printing.paper import Document, document_from_json
+from printing.tspl import encode_labels_reporting
 
 logger = logging.getLogger("printing.agent")
 
@@ -71,6 +78,14 @@ class Job:
     instance: str = ""
     # The styled ticket (`layout`), printed instead of `content` when the frame has a valid one.
     document: Document | None = None
+    # A `cup_label` job: its labels and label settings, or why they cannot be printed.
+    labels: list[CupLabel] | None = None
+    label_spec: LabelSpec | None = None
+    label_error: str = ""
+
+    @property
+    def is_labels(self) -> bool:
+        return self.labels is not None or bool(self.label_error)
 
     @property
     def key(self) -> str:
@@ -87,6 +102,7 @@ class Job:
             if not isinstance(printer_config, dict):
                 raise MalformedFrame("printer_config is not an object")
             return cls(
+                **_labels(body, printer_config),
                 job_id=_job_id(body.get("job_id")),
                 order_id=body.get("order_id"),
                 content=str(body.get("content", "")),
@@ -99,6 +115,18 @@ class Job:
             )
         except (TypeError, ValueError, OverflowError) as exc:
             raise MalformedFrame(str(exc)) from None
+
+
+def _labels(body: dict[str, Any], printer_config: dict[str, Any]) -> dict[str, Any]:
+    """A `cup_label` frame's labels and spec; the reason instead when they are not valid (the
+    job then fails with it, rather than being skipped as an unreadable frame)."""
+    if body.get("type") != "cup_label":
+        return {}
+    try:
+        spec = LabelSpec.from_mapping(printer_config.get("label"))
+        return {"labels": labels_from_json(body.get("labels")), "label_spec": spec}
+    except (TypeError, ValueError) as exc:
+        return {"label_error": f"bad labels: {exc}"}
 
 
 def _document(body: dict[str, Any]) -> Document | None:
@@ -116,7 +144,7 @@ class Agent:
     def __init__(self, options: argparse.Namespace) -> None:
         self.options = options
         self.urls: list[str] = options.url
-        self.device = parse_device(options.device)
+        self.device = parse_device(options.device, language=options.language)
         self.state = AgentState(Path(options.state_file))
         self.stopping = asyncio.Event()
         self.cancelled: set[str] = set()
@@ -232,26 +260,23 @@ class Agent:
             await self._report(ws, job, "completed", "already printed")
             logger.info("job=%s order=%s outcome=already_printed", job.job_id, job.order_id)
             return
+        if job.label_error:
+            await self._report(ws, job, "failed", job.label_error)
+            logger.warning(
+                "job=%s order=%s outcome=failed(%s)", job.job_id, job.order_id, job.label_error
+            )
+            return
         started = time.monotonic()
         # Cut off mid-print here, or (the server says) on another attempt: either way the
         # receipt may be on paper already.
         interrupted = self.state.start(job.key) or job.possible_duplicate
         await self._report(ws, job, "printing", "")
-        settings = PrinterSettings.from_mapping(
-            job.printer_config, encoding=self.options.encoding, paper_width=self.options.paper_width
-        )
-        common = {
-            "settings": settings,
-            "copies": job.copies,
-            "order_id": job.order_id,
-            "banner": DUPLICATE_BANNER if interrupted else "",
-        }
-        if job.document is not None:
-            data = encode_document(document=job.document, **common)
+        if job.is_labels:
+            data, content, device = self._label_bytes(job, interrupted)
         else:
-            data = encode_job(content=job.content, **common)
+            data, content, device = self._receipt_bytes(job, interrupted), job.content, self.device
         try:
-            await asyncio.to_thread(self.device.print, data, job.content)
+            await asyncio.to_thread(device.print, data, content)
         except DeviceError as exc:
             self.state.finish(job.key, printed=False)
             await self._report(ws, job, "failed", str(exc))
@@ -269,6 +294,41 @@ class Agent:
             outcome,
             (time.monotonic() - started) * 1000,
         )
+
+    def _receipt_bytes(self, job: Job, interrupted: bool) -> bytes:
+        settings = PrinterSettings.from_mapping(
+            job.printer_config, encoding=self.options.encoding, paper_width=self.options.paper_width
+        )
+        common = {
+            "settings": settings,
+            "copies": job.copies,
+            "order_id": job.order_id,
+            "banner": DUPLICATE_BANNER if interrupted else "",
+        }
+        if job.document is not None:
+            return encode_document(document=job.document, **common)
+        return encode_job(content=job.content, **common)
+
+    def _label_bytes(self, job: Job, interrupted: bool) -> tuple[bytes, str, Any]:
+        """The TSPL of the job's labels (each copy the whole set), their text for the console,
+        and the device: a network printer is asked its status the TSPL way."""
+        labels = job.labels or []
+        if interrupted:
+            # The labels may be on cups already: 重印 tells staff to check before sticking.
+            labels = [replace(label, reprint=True) for label in labels]
+            logger.warning("job=%s event=labels_possible_duplicate marked=重印", job.job_id)
+        data, replaced = encode_labels_reporting(labels=labels, spec=job.label_spec or LabelSpec())
+        if replaced:
+            logger.warning(
+                "job=%s event=unencodable_characters encoding=%s chars=%r",
+                job.job_id,
+                (job.label_spec or LabelSpec()).encoding,
+                "".join(dict.fromkeys(replaced)),
+            )
+        device = self.device
+        if isinstance(device, NetworkDevice) and device.language != "tspl":
+            device = replace(device, language="tspl")
+        return data * job.copies, labels_text(labels), device
 
     async def _report(self, ws, job: Job, status: str, message: str) -> None:
         await self._send(
@@ -342,6 +402,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=_env("ENCODING"),
         choices=ENCODINGS,
         help="text encoding of the printer (default: the server's setting, else gb18030)",
+    )
+    parser.add_argument(
+        "--language",
+        default=_env("LANGUAGE", "escpos"),
+        choices=LANGUAGES,
+        help="how a network printer is asked its status: escpos (receipt printers, default) "
+        "or tspl (label printers; label jobs always use tspl)",
     )
     parser.add_argument(
         "--paper-width",

@@ -16,6 +16,9 @@ from printing.escpos_encode import (
     STATUS_PRINTER,
     status_problem,
 )
+from printing.tspl import TSPL_STATUS, tspl_status_problem
+
+LANGUAGES = ("escpos", "tspl")
 
 
 class DeviceError(Exception):
@@ -30,6 +33,13 @@ class NetworkDevice:
     # Ask DLE EOT status before and after printing. Without an answer the printer is taken
     # to be hung; turn this off for a printer that never answers status queries.
     status: bool = True
+    # How it is asked for its status: "escpos" (receipt printers, DLE EOT 1/2/4) or "tspl"
+    # (label printers, <ESC>!?).
+    language: str = "escpos"
+
+    def __post_init__(self) -> None:
+        if self.language not in LANGUAGES:
+            raise ValueError(f"language must be one of {', '.join(LANGUAGES)}")
 
     @property
     def name(self) -> str:
@@ -58,6 +68,11 @@ class NetworkDevice:
         return answer[0]
 
     def _problem(self, sock: socket.socket) -> str | None:
+        if self.language == "tspl":
+            answer = self._ask(sock, TSPL_STATUS)
+            if answer is None and self.status:
+                raise DeviceError(f"timeout: {self.host}:{self.port} does not answer")
+            return tspl_status_problem(answer)
         printer = self._ask(sock, STATUS_PRINTER)
         if printer is None:
             if self.status:
@@ -209,16 +224,17 @@ def _host_port(text: str, default: int = 9100) -> tuple[str, int]:
     return text, default
 
 
-def parse_device(spec: str):
+def parse_device(spec: str, *, language: str = "escpos"):
     """`network:HOST[:PORT]`, `usb:VID:PID`, `serial:DEV[:BAUD]`, `file:PATH`, `cups:NAME`,
-    `console`. Raises ValueError with the accepted forms."""
+    `console`. Raises ValueError with the accepted forms. `language` is how a network
+    printer is asked for its status ("escpos" or "tspl" for a label printer)."""
     kind, _, rest = spec.partition(":")
     try:
         if kind == "console" and not rest:
             return ConsoleDevice()
         if kind == "network" and rest:
             host, port = _host_port(rest)
-            return NetworkDevice(host=host, port=port)
+            return NetworkDevice(host=host, port=port, language=language)
         if kind == "usb":
             vendor, product = rest.split(":")
             return EscposDevice("usb", (int(vendor, 16), int(product, 16)))

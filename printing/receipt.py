@@ -86,7 +86,7 @@ def receipt_document(receipt: Receipt, *, paper_width: int, stamp: str = "") -> 
     page.add(f"订单号: #{receipt.order_id}")
     page.add(f"时间: {receipt.time:%Y-%m-%d %H:%M:%S}")
     page.add(f"状态: {STATUS_LABELS.get(receipt.status, receipt.status)}")
-    page.add(f"类型: {_order_type(receipt)}", indent="  ")
+    page.add(f"类型: {order_type_text(receipt)}", indent="  ")
     if receipt.note.strip():
         page.add(f"备注: {receipt.note.strip()}", indent="  ")
     page.rule("-")
@@ -116,7 +116,7 @@ def kitchen_document(
     page.add(f"制作单 · {station}" if station else "制作单", align="center", bold=True)
     page.rule()
     _stamp_and_pickup(page, receipt, stamp)
-    page.add(f"类型: {_order_type(receipt)}", bold=True, indent="  ")
+    page.add(f"类型: {order_type_text(receipt)}", bold=True, indent="  ")
     page.add(f"订单号: #{receipt.order_id}")
     page.add(f"时间: {receipt.time:%Y-%m-%d %H:%M:%S}")
     if receipt.note.strip():
@@ -127,7 +127,7 @@ def kitchen_document(
         options = " / ".join(part for part in (item.size, item.temperature, item.sugar) if part)
         if options:
             page.add(f"  {options}", bold=True, indent="  ")
-        if toppings := _toppings(item.toppings):
+        if toppings := toppings_text(item.toppings):
             page.add(f"  {toppings}", bold=True, indent="  ")
     page.rule()
     return page.document()
@@ -169,7 +169,8 @@ def _stamp_and_pickup(page: Page, receipt: Receipt, stamp: str) -> None:
         page.add_largest(line)
 
 
-def _order_type(receipt: Receipt) -> str:
+def order_type_text(receipt: Receipt) -> str:
+    """The order type as printed: "堂食", "外带", "外卖 美团 #12"."""
     label = ORDER_TYPE_LABELS.get(receipt.order_type, receipt.order_type)
     if receipt.order_type != "delivery":
         return label
@@ -178,7 +179,7 @@ def _order_type(receipt: Receipt) -> str:
     return " ".join(part for part in parts if part)
 
 
-def _toppings(toppings: str) -> str:
+def toppings_text(toppings: str) -> str:
     """ "珍珠, 椰果" as "+珍珠 +椰果"."""
     names = (name.strip() for name in toppings.translate(_TOPPING_SEPARATORS).split(","))
     return " ".join(f"+{name.lstrip('+')}" for name in names if name.strip("+ "))
@@ -221,7 +222,7 @@ def _item_lines(item: ReceiptItem, width: int) -> list[str]:
         if value
     ]
     lines += _joined("  ", options, " | ", width)
-    if toppings := _toppings(item.toppings):
+    if toppings := toppings_text(item.toppings):
         lines += wrap(f"  加料: {toppings}", width, indent="  ")
     line_total = money(item.unit_price * item.quantity)
     left = f"  {item.quantity} x {money(item.unit_price)} ="

@@ -1,18 +1,24 @@
 """The printer agent against a scripted server in the same process: what it does with
-malformed frames, with a server whose database changed, and with a possible duplicate."""
+malformed frames, with a server whose database changed, with a possible duplicate, and with
+cup labels."""
 
 import asyncio
 import json
 import logging
+from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 import websockets
 
 from printing import protocol
-from printing.agent import DUPLICATE_BANNER, Agent, parse_args
+from printing.agent import DUPLICATE_BANNER, Agent, Job, parse_args
 from printing.agent_state import AgentState
+from printing.labels import LabelSpec, cup_labels, labels_text, labels_to_json
 from printing.paper import Document, Line, document_text, document_to_json
+from printing.receipt import Receipt, ReceiptItem
+from tests.fake_label_printer import parse_tspl
 
 DUPLICATE = DUPLICATE_BANNER.encode("gb18030")
 
@@ -197,3 +203,106 @@ def test_a_state_file_from_before_instances_is_kept_for_the_first_server(tmp_pat
     assert state.was_printed("db-1:41")
     assert state.in_progress == "db-1:42"
     assert json.loads(path.read_text())["instance"] == "db-1"
+
+
+LABEL_SPEC = LabelSpec(width_mm=40, height_mm=30, dpi=203)
+CUPS = Receipt(
+    shop_name="发财小狗",
+    order_id=12,
+    time=datetime(2025, 7, 14, 10, 30),
+    total=Decimal(0),
+    items=(
+        ReceiptItem("珍珠奶茶", 2, Decimal(15), size="大杯", sugar="半糖"),
+        ReceiptItem("多肉葡萄", 1, Decimal(28)),
+    ),
+    pickup_number="A007",
+    order_type="takeaway",
+)
+
+
+def label_frame(job_id, labels: object, *, spec: object = None, duplicate: bool = False) -> str:
+    message = protocol.new_order(
+        job_id=job_id,
+        order_id=12,
+        job_type="cup_label",
+        content=labels_text(cup_labels(CUPS)),
+        copies=1,
+        priority=5,
+        attempt=1,
+        order_info=None,
+        printer_config={"label": LABEL_SPEC.as_mapping() if spec is None else spec},
+        possible_duplicate=duplicate,
+    )
+    message["order"]["labels"] = labels
+    return protocol.dumps(message)
+
+
+async def test_a_cup_label_job_prints_tspl_on_the_device(server, agent):
+    labels = labels_to_json(cup_labels(CUPS))
+    await server.sessions.put(("db-1", [label_frame(20, labels), label_frame(20, labels)]))
+    await server.wait_for(lambda reports: server.completed(20) == 2)
+    parsed = parse_tspl(printed(agent), "gb18030")  # printed once: the second is a repeat
+    assert [label.strings[1] for label in parsed] == ["1/3", "2/3", "3/3"]
+    assert [label.strings[2] for label in parsed] == ["珍珠奶茶", "珍珠奶茶", "多肉葡萄"]
+    assert all(label.strings[0] == "#A007 外带" for label in parsed)
+    assert "重印" not in "".join(text for label in parsed for text in label.strings)
+
+
+async def test_a_possible_duplicate_label_job_prints_marked_reprint(server, agent, caplog):
+    caplog.set_level(logging.WARNING, logger="printing.agent")
+    labels = labels_to_json(cup_labels(CUPS, only=2))
+    await server.sessions.put(("db-1", [label_frame(21, labels, duplicate=True)]))
+    await server.wait_for(lambda reports: server.completed(21))
+    [label] = parse_tspl(printed(agent), "gb18030")
+    assert label.strings[1] == "2/3"
+    assert "10:30 重印" in label.strings
+    assert "job=21 event=labels_possible_duplicate" in caplog.text
+
+
+def failed(server, job_id) -> str | None:
+    return next(
+        (
+            r["message"]
+            for r in server.reports
+            if r["type"] == "print_status" and r["job_id"] == job_id and r["status"] == "failed"
+        ),
+        None,
+    )
+
+
+async def test_bad_labels_fail_the_job_with_the_reason_and_the_agent_goes_on(server, agent):
+    good = labels_to_json(cup_labels(CUPS))
+    await server.sessions.put(
+        (
+            "db-1",
+            [
+                label_frame(30, "not a list"),
+                label_frame(31, [good[0] | {"index": 9}]),
+                label_frame(32, good, spec={"width_mm": 300}),
+                label_frame(33, good[:1]),
+            ],
+        )
+    )
+    await server.wait_for(lambda reports: server.completed(33))
+    assert failed(server, 30) == "bad labels: labels must be a list"
+    assert failed(server, 31) == "bad labels: labels[0]: label 9 of 3"
+    assert failed(server, 32) == "bad labels: label width must be 20–110 mm, not 300"
+    assert [label.strings[1] for label in parse_tspl(printed(agent), "gb18030")] == ["1/3"]
+    assert server.connections == 1
+
+
+def test_the_console_draws_labels_as_text_and_a_network_printer_is_asked_the_tspl_way(
+    tmp_path, capsys
+):
+    job = Job.from_message(json.loads(label_frame(5, labels_to_json(cup_labels(CUPS)))))
+    state = ["--state-file", str(tmp_path / "state.json")]
+    console = Agent(parse_args(["--device", "console", *state]))
+    data, content, device = console._label_bytes(job, interrupted=False)
+    assert content == labels_text(cup_labels(CUPS))
+    device.print(data, content)
+    assert "│ #A007 外带  3/3" in capsys.readouterr().out
+
+    network = Agent(parse_args(["--device", "network:127.0.0.1:9100", *state]))
+    assert network.device.language == "escpos"
+    _, _, device = network._label_bytes(job, interrupted=False)
+    assert (device.host, device.language) == ("127.0.0.1", "tspl")

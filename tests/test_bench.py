@@ -112,3 +112,9 @@ def test_the_confirm_path_benchmark_counts_tickets_and_statements():
     # One receipt and two stations, each with items of the six-item order.
     assert results["confirm_path.stations"]["tickets_per_order"] == 3
     assert results["confirm_path.stations"]["statements_per_order"] > 0
+
+
+def test_the_labels_benchmark_runs_without_a_server():
+    done = bench("labels", "--orders", "5", "--qr")
+    assert re.fullmatch(r"labels\.render labels_per_s=[\d.]+ dpi=203 orders=5 labels=15 .*\n",
+                        done.stdout)  # fmt: skip
