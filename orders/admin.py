@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -86,6 +87,20 @@ class ShopProfileAdmin(admin.ModelAdmin):
         )
 
 
+class CupLabelReprintForm(forms.Form):
+    printer = forms.ModelChoiceField(
+        queryset=PrinterConfig.objects.filter(is_active=True, role=PrinterConfig.Role.LABEL),
+        label=_("Label printer"),
+    )
+    label = forms.IntegerField(
+        label=_("Cup number"),
+        min_value=1,
+        max_value=999,
+        required=False,
+        help_text=_("Only this cup's label (e.g. 2 of 2/4); empty reprints every cup's."),
+    )
+
+
 class OrderItemInline(admin.TabularInline):
     model = OrderItem
     extra = 1
@@ -136,7 +151,7 @@ class OrderAdmin(admin.ModelAdmin):
         "confirmed_at",
     ]
     inlines = [OrderItemInline]
-    actions = ["confirm_orders", "cancel_orders", "reprint_orders"]
+    actions = ["confirm_orders", "cancel_orders", "reprint_orders", "reprint_labels"]
 
     def save_model(self, request, obj, form, change):
         # The receipts list the items, and the inline items are saved after the order: so an
@@ -189,6 +204,44 @@ class OrderAdmin(admin.ModelAdmin):
             ngettext("%d reprint queued.", "%d reprints queued.", len(jobs)) % len(jobs),
             messages.SUCCESS if jobs else messages.WARNING,
         )
+
+    @admin.action(description=_("Reprint cup labels of selected orders"), permissions=["change"])
+    def reprint_labels(self, request, queryset):
+        """The whole set of cup labels again, or one cup's (the one that smudged), on a label
+        printer chosen on an intermediate page."""
+        form = CupLabelReprintForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            printable = queryset.filter(status__in=[Order.Status.CONFIRMED, Order.Status.COMPLETED])
+            try:
+                jobs = [
+                    job
+                    for order in printable
+                    for job in print_jobs_reprint(
+                        order=order,
+                        actor=staff_actor(request.user),
+                        printer_ids=[form.cleaned_data["printer"].pk],
+                        label=form.cleaned_data["label"],
+                    )
+                ]
+            except ValueError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+                return None
+            self.message_user(
+                request,
+                ngettext("%d reprint queued.", "%d reprints queued.", len(jobs)) % len(jobs),
+                messages.SUCCESS if jobs else messages.WARNING,
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Reprint cup labels"),
+            "form": form,
+            "orders": queryset,
+            "action": "reprint_labels",
+            "opts": self.model._meta,
+            "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+        }
+        return TemplateResponse(request, "admin/orders/reprint_labels.html", context)
 
     @admin.action(description=_("Cancel selected orders"), permissions=["change"])
     def cancel_orders(self, request, queryset):

@@ -69,12 +69,15 @@ def reprint(request: HttpRequest, order_id: int) -> JsonResponse:
     cup = request.POST.get("label", "").strip()
     if cup and not (cup.isascii() and cup.isdigit() and 1 <= int(cup) <= 999):
         return error("invalid_field", "label must be a cup number from 1 to 999", 400)
-    jobs = print_jobs_reprint(
-        order=order,
-        actor=staff_actor(request.user),
-        printer_ids=printer_ids,
-        label=int(cup) if cup else None,
-    )
+    try:
+        jobs = print_jobs_reprint(
+            order=order,
+            actor=staff_actor(request.user),
+            printer_ids=printer_ids,
+            label=int(cup) if cup else None,
+        )
+    except ValueError as exc:  # a cup number past the order's last cup
+        return error("invalid_field", f"label: {exc}", 400)
     return JsonResponse({"jobs": [job.pk for job in jobs]}, status=201)
 
 

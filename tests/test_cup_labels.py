@@ -128,21 +128,49 @@ def test_cancelling_cancels_waiting_labels_and_voids_no_label(shop):
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("label_width_mm", 19, "20 to 110 mm wide"),
-        ("label_width_mm", 111, "20 to 110 mm wide"),
-        ("label_height_mm", 14, "15 to 200 mm high"),
-        ("label_height_mm", 201, "15 to 200 mm high"),
-        ("encoding", "cp437", "GB18030, GBK or Big5"),
+        ("label_width_mm", 19, "标签宽度须为 20 至 110 毫米"),
+        ("label_width_mm", 111, "标签宽度须为 20 至 110 毫米"),
+        ("label_height_mm", 14, "标签高度须为 15 至 200 毫米"),
+        ("label_height_mm", 201, "标签高度须为 15 至 200 毫米"),
+        ("encoding", "cp437", "GB18030、GBK 或 Big5"),
     ],
 )
 def test_label_sizes_and_encodings_outside_the_range_are_refused(field, value, message):
     printer = PrinterConfig(name="杯贴机", role=Role.LABEL, **{field: value})
-    with pytest.raises(ValidationError) as refused, translation_en():
+    with pytest.raises(ValidationError) as refused:
         printer.full_clean()
     assert message in " ".join(refused.value.message_dict[field])
 
 
-def translation_en():
-    from django.utils import translation
+def test_a_cup_number_past_the_last_cup_is_refused_and_writes_nothing(shop, admin_user):
+    order = three_drinks_and_a_snack(shop)
+    browser = Client()
+    browser.force_login(admin_user)
+    before = PrintJob.objects.count()
+    response = browser.post(
+        f"/backoffice/orders/{order.pk}/reprint",
+        {"printer_ids": shop["labeler"].pk, "label": "4"},
+    )
+    assert response.status_code == 400
+    assert "no label 4 of 3" in response.json()["message"]
+    assert PrintJob.objects.count() == before
 
-    return translation.override("en")
+
+def test_the_admin_reprints_one_cups_label_from_an_intermediate_page(shop, admin_user):
+    order = three_drinks_and_a_snack(shop)
+    browser = Client()
+    browser.force_login(admin_user)
+    url = "/admin/orders/order/"
+    chosen = {"action": "reprint_labels", "_selected_action": [order.pk]}
+    page = browser.post(url, chosen)
+    assert page.status_code == 200
+    assert "杯贴机" in page.content.decode()
+    done = browser.post(
+        url, {**chosen, "apply": "1", "printer": shop["labeler"].pk, "label": "2"}, follow=True
+    )
+    assert done.status_code == 200
+    job = PrintJob.objects.filter(order=order, is_reprint=True).get()
+    assert [(cup["index"], cup["total"]) for cup in job.layout] == [(2, 3)]
+    # A cup the order does not have: an error message, nothing written.
+    browser.post(url, {**chosen, "apply": "1", "printer": shop["labeler"].pk, "label": "7"})
+    assert PrintJob.objects.filter(order=order, is_reprint=True).count() == 1
