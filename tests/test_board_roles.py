@@ -119,7 +119,7 @@ def test_the_board_data_has_pickup_numbers_order_types_categories_and_printers(
     counter = make_printer("收银台打印机")
     station = make_printer("制作台打印机", role=Role.STATION)
     station.categories.set([milk_tea])
-    make_printer("标签机", role=Role.LABEL)
+    labeler = make_printer("标签机", role=Role.LABEL)
     make_printer("停用的", is_active=False)
     order = make_order(
         items=[
@@ -148,9 +148,14 @@ def test_the_board_data_has_pickup_numbers_order_types_categories_and_printers(
     assert card["order_type_label"] == "外卖"
     [item] = card["items"]
     assert (item["category"], item["toppings"]) == ("奶茶", "珍珠, 椰果")
-    assert {receipt["printer"] for receipt in card["receipts"]} == {"收银台打印机", "制作台打印机"}
-    # The chooser's printers: active receipt and station printers, receipts ticked.
+    assert {receipt["printer"] for receipt in card["receipts"]} == {
+        "收银台打印机",
+        "制作台打印机",
+        "标签机",
+    }
+    # The chooser's printers: the active ones, receipts ticked.
     assert [(p["id"], p["name"], p["role"], p["default"]) for p in data["printers"]] == [
+        (labeler.pk, "标签机", "label", False),
         (counter.pk, "收银台打印机", "receipt", True),
         (station.pk, "制作台打印机", "station", False),
     ]
@@ -221,19 +226,17 @@ def test_a_reprint_with_no_printers_chosen_goes_to_the_receipt_printers(staff, p
     ]
 
 
-@pytest.mark.parametrize("bad", ["abc", "", "-1", "1.5", "²", "999999", "inactive", "label"])
+@pytest.mark.parametrize("bad", ["abc", "", "-1", "1.5", "²", "999999", "inactive"])
 def test_a_bad_printer_choice_is_refused_and_prints_nothing(staff, printed, make_printer, bad):
     if bad == "inactive":
         bad = str(make_printer("停用的", is_active=False).pk)
-    elif bad == "label":
-        bad = str(make_printer("标签机", role=Role.LABEL).pk)
     before = PrintJob.objects.count()
     # One good id next to the bad one: the whole request is refused.
     response = reprint(staff, printed["order"], [str(printed["counter"].pk), bad])
     assert response.status_code == 400
     assert response.json() == {
         "error": "invalid_field",
-        "message": "printer_ids must be ids of active receipt or station printers",
+        "message": "printer_ids must be ids of active printers",
     }
     assert PrintJob.objects.count() == before
 
