@@ -15,4 +15,15 @@ urlpatterns = [
     path("admin/print/test-client/", views.test_client, name="test_client"),
     path("admin/print/ticket", views.ticket, name="ticket"),
     path("admin/print/jobs/<int:job_id>", views.job_detail, name="job_detail"),
+    path("admin/print/jobs/<int:job_id>/preview.png", views.job_preview, name="job_preview"),
+    path(
+        "admin/print/printers/sample-preview.png",
+        views.printer_sample_preview,
+        name="printer_sample_preview",
+    ),
+    path(
+        "admin/print/ticket-text/preview.png",
+        views.ticket_text_preview,
+        name="ticket_text_preview",
+    ),
 ]

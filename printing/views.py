@@ -10,16 +10,19 @@ from functools import wraps
 import redis
 from django.conf import settings
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import QuerySet
-from django.http import HttpRequest, JsonResponse
+from django.forms import modelform_factory
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from printing import access, protocol, selectors, services
+from orders.models import ShopProfile
+from printing import access, printer_bytes, protocol, selectors, services
 from printing.models import TEST_CLIENT_PERMISSION, PrinterConfig, PrintJob
 from printing.paper import printable
 from shop.web import error, staff_actor, staff_json, staff_page, ui_labels
@@ -193,6 +196,94 @@ def job_detail(request: HttpRequest, job_id: int) -> JsonResponse:
             "events": [{**e, "created_at": e["created_at"].isoformat()} for e in events],
         }
     )
+
+
+# Previews: the paper a printer makes of the bytes it is sent
+
+
+@require_GET
+@staff_page("printing.view_printjob")
+def job_preview(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = get_object_or_404(PrintJob.objects.select_related("printer"), pk=job_id)
+    try:
+        preview = printer_bytes.job_preview(job)
+    except ValueError as exc:
+        return error("unprintable", str(exc), 409)
+    return _png(preview)
+
+
+# The settings as typed in the printer's form, before it is saved.
+SAMPLE_FIELDS = [
+    "name",
+    "role",
+    "paper_width",
+    "encoding",
+    "chinese_mode",
+    "cut_mode",
+    "header_style",
+    "qr_code",
+    "escpos_profile",
+    "label_width_mm",
+    "label_height_mm",
+    "label_gap_mm",
+    "label_dpi",
+    "label_density",
+    "label_direction",
+]
+SampleForm = modelform_factory(PrinterConfig, fields=SAMPLE_FIELDS)
+
+
+@require_POST
+@staff_json("printing.view_printerconfig")
+def printer_sample_preview(request: HttpRequest) -> HttpResponse:
+    """A sample order as a printer with these settings would print it (nothing is saved)."""
+    form = SampleForm(request.POST)
+    # A name already taken is fine for a preview: the printer's own form checks it.
+    form.errors.pop("name", None) if form.is_bound and not form.is_valid() else None
+    if form.errors:
+        return _invalid(form.errors)
+    printer = form.save(commit=False)
+    try:
+        printer.full_clean(exclude=["name", "port", "ip_address"], validate_unique=False)
+        preview = printer_bytes.sample_preview(printer=printer, profile=ShopProfile.current())
+    except ValidationError as exc:
+        return _invalid(exc.message_dict)
+    except ValueError as exc:
+        return error("invalid_field", str(exc), 400)
+    return _png(preview)
+
+
+TicketTextForm = modelform_factory(
+    ShopProfile, fields=["shop_name", "address_line", "footer_lines", "pickup_prefix"]
+)
+
+
+@require_POST
+@staff_json("orders.view_shopprofile")
+def ticket_text_preview(request: HttpRequest) -> HttpResponse:
+    """The sample receipt with the ticket text as typed (nothing is saved), on 80 mm."""
+    form = TicketTextForm(request.POST)
+    if not form.is_valid():
+        return _invalid(form.errors)
+    receipt_printer = PrinterConfig(role=PrinterConfig.Role.RECEIPT)
+    return _png(printer_bytes.sample_preview(printer=receipt_printer, profile=form.save(False)))
+
+
+def _png(preview: printer_bytes.Preview) -> HttpResponse:
+    response = HttpResponse(preview.png, content_type="image/png")
+    # Settings change under the same URL: never show yesterday's paper.
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _invalid(errors) -> JsonResponse:
+    fields = {name: [str(message) for message in messages] for name, messages in errors.items()}
+    first = next(iter(fields), "")
+    return JsonResponse(
+        {"error": "invalid_field", "message": f"{first}: {' '.join(fields.get(first, []))}",
+         "fields": fields},
+        status=400,
+    )  # fmt: skip
 
 
 # Health

@@ -105,23 +105,29 @@ def test_an_item_no_station_takes_still_reaches_the_receipt_printer(menu):
     assert "鸡米花" in jobs_of(order)["收银台"].print_content
 
 
-def test_copies_follow_each_printer_and_label_printers_get_nothing_yet(menu):
+def test_copies_follow_each_printer_and_label_printers_get_cup_labels(menu):
     PrinterConfig.objects.create(name="收银台", print_copies=2)
     station("奶茶站", menu["奶茶"], print_copies=3)
     PrinterConfig.objects.create(name="杯贴机", role=Role.LABEL)
     order = order_create(items=six_items(menu), confirm=True)
     jobs = jobs_of(order)
-    assert set(jobs) == {"收银台", "奶茶站"}
+    assert set(jobs) == {"收银台", "奶茶站", "杯贴机"}
     assert (jobs["收银台"].copies, jobs["奶茶站"].copies) == (2, 3)
+    # One label per cup: six items, one of them two cups.
+    assert jobs["杯贴机"].job_type == PrintJob.JobType.LABEL
+    assert len(jobs["杯贴机"].layout) == 7
 
 
 def test_with_no_ticket_printer_one_receipt_goes_to_every_socket(menu):
     PrinterConfig.objects.create(name="不自动打印", auto_print_orders=False)
     PrinterConfig.objects.create(name="杯贴机", role=Role.LABEL)
     order = order_create(items=six_items(menu), confirm=True)
-    job = PrintJob.objects.get(order=order)
-    assert job.printer is None
-    assert job.job_type == PrintJob.JobType.ORDER
+    receipt = PrintJob.objects.get(order=order, job_type=PrintJob.JobType.ORDER)
+    assert receipt.printer is None
+    # The label printer still gets its cup labels.
+    assert (
+        PrintJob.objects.get(order=order, job_type=PrintJob.JobType.LABEL).printer.name == "杯贴机"
+    )
 
 
 def test_existing_printers_default_to_receipts_and_the_seed_receipt_is_unchanged(menu):

@@ -18,11 +18,8 @@ from printing.delivery.orm import db
 from printing.delivery.reports import Report, reports_apply
 from printing.delivery.transitions import Transition, jobs_transition
 from printing.devices import DeviceError, NetworkDevice
-from printing.escpos_encode import PrinterSettings, encode_document, encode_job
-from printing.labels import LabelSpec, labels_from_json
 from printing.models import PrinterConfig, PrintJob
-from printing.paper import document_from_json
-from printing.tspl import encode_labels
+from printing.printer_bytes import is_label_printer, job_bytes, printer_settings
 
 logger = logging.getLogger("printing.delivery")
 Status = PrintJob.Status
@@ -209,11 +206,11 @@ class NetworkPrinting:
         if not await db(network_printer_lease)(printer_id=printer.pk, server_id=self.server_id):
             return
         try:
-            device, settings_ = _network_device(printer), _printer_settings(printer)
+            device = _network_device(printer)
             while job := await db(network_job_claim)(printer_id=printer.pk):
                 started = time.monotonic()
                 try:
-                    await self._run_blocking(_print_job, device, settings_, job)
+                    await self._run_blocking(_print_job, device, printer, job)
                     problem = None
                 except DeviceError as exc:
                     problem = str(exc)
@@ -244,49 +241,19 @@ class NetworkPrinting:
             await db(network_printer_release)(printer_id=printer.pk, server_id=self.server_id)
 
 
-def _label_printer(printer: PrinterConfig) -> bool:
-    return printer.role == PrinterConfig.Role.LABEL
-
-
 def _network_device(printer: PrinterConfig) -> NetworkDevice:
     return NetworkDevice(
         host=printer.ip_address,
         port=printer.port,
         timeout=settings.PRINT_NETWORK_TIMEOUT,
         status=printer.status_query,
-        language="tspl" if _label_printer(printer) else "escpos",
+        language="tspl" if is_label_printer(printer) else "escpos",
     )
 
 
-def _printer_settings(printer: PrinterConfig) -> PrinterSettings | LabelSpec:
-    return printer.label_spec() if _label_printer(printer) else printer.escpos_settings()
-
-
-def _print_job(
-    device: NetworkDevice, printer_settings: PrinterSettings | LabelSpec, job: PrintJob
-) -> None:
-    labels = job.job_type == PrintJob.JobType.LABEL
-    if isinstance(printer_settings, LabelSpec):
-        # A label printer speaks TSPL: its cup labels, laid out for its stock, once per copy.
-        if not labels:
-            raise DeviceError("a label printer prints cup labels only / 标签机只打印杯贴")
-        try:
-            cups = labels_from_json(job.layout)
-        except ValueError as exc:
-            raise DeviceError(f"unreadable labels: {exc}") from None
-        data = encode_labels(labels=cups, spec=printer_settings) * max(1, job.copies)
-    elif job.layout and not labels:
-        data = encode_document(
-            document=document_from_json(job.layout),
-            settings=printer_settings,
-            copies=job.copies,
-            order_id=job.order_id,
-        )
-    else:
-        data = encode_job(
-            content=job.print_content,
-            settings=printer_settings,
-            copies=job.copies,
-            order_id=job.order_id,
-        )
+def _print_job(device: NetworkDevice, printer: PrinterConfig, job: PrintJob) -> None:
+    try:
+        data = job_bytes(job, printer_settings(printer))
+    except ValueError as exc:
+        raise DeviceError(str(exc)) from None
     device.print(data, job.print_content)
