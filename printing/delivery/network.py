@@ -85,7 +85,8 @@ def network_printer_record(*, printer_id: int, problem: str | None, reachable: b
         found = status.ONLINE
     elif "paper" in problem:
         found = status.PAPER_OUT
-    elif "cover" in problem:
+    elif "cover" in problem or "head open" in problem:
+        # A label printer's print head is opened to load labels: its cover, in effect.
         found = status.COVER_OPEN
     else:
         found = status.OFFLINE
