@@ -105,3 +105,18 @@ async def test_a_label_printer_out_of_paper_hands_its_labels_to_the_backup(
     assert job.printer_id == backup.pk
     assert len(printed(spare)) == 3
     assert printed(empty) == []
+
+
+async def test_probes_ask_a_label_printer_the_tspl_way(print_server, label_printers):
+    fake = label_printers[0]
+    printer = await label_printer(fake, "杯贴机")
+    print_server(PRINT_NETWORK_PROBE_INTERVAL="0.5")
+
+    def status() -> str:
+        return PrinterConfig.objects.get(pk=printer.pk).network_status
+
+    await eventually(lambda: status() == "online")
+    fake.mode = "head_open"
+    await eventually(lambda: status() == "cover_open")
+    fake.mode = "paper_empty"
+    await eventually(lambda: status() == "paper_out")
