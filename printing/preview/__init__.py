@@ -14,6 +14,7 @@ else fontconfig. Without one, the picture and the log say so.
 
 from printing.preview.canvas import Rendering, TextRun, find_cjk_font
 from printing.preview.escpos import printable_dots, render_escpos
+from printing.preview.tspl import render_tspl
 
 __all__ = [
     "Rendering",
@@ -21,4 +22,5 @@ __all__ = [
     "find_cjk_font",
     "printable_dots",
     "render_escpos",
+    "render_tspl",
 ]

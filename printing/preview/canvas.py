@@ -17,6 +17,11 @@ from functools import lru_cache
 
 from PIL import Image, ImageDraw, ImageFont
 
+try:  # python-escpos brings it; without it a QR code is drawn as a box with its data.
+    import qrcode
+except ImportError:  # pragma: no cover - depends on the environment
+    qrcode = None
+
 log = logging.getLogger("printing.preview")
 
 WHITE, BLACK, RED, GRAY, BLUE = range(5)
@@ -271,3 +276,15 @@ def warn_font_missing(markers: list[str], notes: list[str]) -> None:
     log.warning("print preview: no CJK font; %s", FONT_MISSING)
     markers.append("font missing")
     notes.append(FONT_MISSING)
+
+
+def qr_matrix(text: str, ecc: str) -> list[list[bool]] | None:
+    """The QR code's modules (dark = True) at error correction `ecc` (L, M, Q, H), no quiet
+    zone; None without the qrcode package."""
+    if qrcode is None:
+        return None
+    level = getattr(qrcode.constants, f"ERROR_CORRECT_{ecc}", qrcode.constants.ERROR_CORRECT_L)
+    code = qrcode.QRCode(error_correction=level, border=0)
+    code.add_data(text)
+    code.make(fit=True)
+    return code.get_matrix()

@@ -29,16 +29,12 @@ from printing.preview.canvas import (
     new_draw,
     new_image,
     paste_mask,
+    qr_matrix,
     small_font,
     tag_width,
     warn_font_missing,
 )
 from printing.preview.charsets import REPLACEMENT, char_at, encoding_hint, multibyte_family
-
-try:  # python-escpos brings it; without it a QR code is drawn as a box with its data.
-    import qrcode
-except ImportError:  # pragma: no cover - depends on the environment
-    qrcode = None
 
 ESC, GS, FS, DLE = 0x1B, 0x1D, 0x1C, 0x10
 DEFAULT_SPACING = 30
@@ -501,7 +497,7 @@ class _EscPos:
             self.print_line(feed=True)
         text = self.qr_data.decode("utf-8", errors="replace")
         self.markers.append(f"qr:{text}")
-        matrix = _qr_matrix(text, self.qr_ecc)
+        matrix = qr_matrix(text, self.qr_ecc)
         size = (len(matrix) if matrix else 21) * self.qr_module
         x = (0, (self.width - size) // 2, self.width - size)[self.align]
         y = self.top + self.y
@@ -613,21 +609,6 @@ class _EscPos:
             notes=self.notes,
             lines=self.lines,
         )
-
-
-def _qr_matrix(text: str, ecc: str) -> list[list[bool]] | None:
-    if qrcode is None:
-        return None
-    levels = {
-        "L": qrcode.constants.ERROR_CORRECT_L,
-        "M": qrcode.constants.ERROR_CORRECT_M,
-        "Q": qrcode.constants.ERROR_CORRECT_Q,
-        "H": qrcode.constants.ERROR_CORRECT_H,
-    }
-    code = qrcode.QRCode(error_correction=levels[ecc], border=0)
-    code.add_data(text)
-    code.make(fit=True)
-    return code.get_matrix()
 
 
 # REPLACEMENT is what an undecodable character's text is: tests compare with it.
