@@ -74,8 +74,10 @@ class Rendering:
         return "\n".join(self.lines)
 
     def png(self) -> bytes:
+        """The picture as PNG. Not `optimize`: on a receipt it saves 5 % of the bytes
+        (about 1 KiB of 19) and takes 75 ms more, most of the preview's time."""
         out = io.BytesIO()
-        self.image.save(out, format="PNG", optimize=True)
+        self.image.save(out, format="PNG")
         return out.getvalue()
 
 

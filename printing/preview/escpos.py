@@ -110,6 +110,7 @@ class _EscPos:
         self.y = 0
         self.top = 0
         self.line: list[_Cell] = []
+        self.line_width = 0
         self.line_align = 0
         self.undecodable = 0
         self.multibyte: list[bytes] = []
@@ -147,7 +148,7 @@ class _EscPos:
             elif byte == 0x0D:
                 i += 1  # CR: ignored when followed by LF (auto line feed off), as sent here
             elif byte == 0x09:
-                used = sum(cell.width for cell in self.line)
+                used = self.line_width if self.line else 0
                 stop = 8 * 12
                 for _ in range((used // stop + 1) * stop // 12 - used // 12):
                     self.put(" ", True)
@@ -165,6 +166,7 @@ class _EscPos:
                 f"{count} characters at the end are not printed: no line feed after them"
             )
             self.line = [cell for cell in self.line if cell.text is None]
+            self.line_width = sum(cell.width for cell in self.line)
         if self.line:
             self.print_line(feed=False)
         return self.finish(band if self.top else [])
@@ -197,13 +199,14 @@ class _EscPos:
         self.add(_Cell(text, width * sw, base_h * sh, base_half, base_h, drawn, bad=bad))
 
     def add(self, cell: _Cell) -> None:
-        used = sum(c.width for c in self.line)
-        if self.line and used + cell.width > self.width:
+        if self.line and self.line_width + cell.width > self.width:
             self.wrapped.append(self.line_text())
             self.print_line(feed=True)
         if not self.line:
             self.line_align = self.align
+            self.line_width = 0
         self.line.append(cell)
+        self.line_width += cell.width
 
     def line_text(self) -> str:
         return "".join(cell.text for cell in self.line if cell.text is not None)
@@ -227,6 +230,8 @@ class _EscPos:
             if text := [cell for cell in self.line if cell.text is not None]:
                 self.discarded += len(text)
                 self.line = [cell for cell in self.line if cell.text is None]
+                self.line_width = sum(cell.width for cell in self.line)
+            self.line_width = sum(cell.width for cell in self.line)
             self.reset()
             return i + 2
         if code == 0x32:  # ESC 2
