@@ -118,3 +118,12 @@ def test_the_labels_benchmark_runs_without_a_server():
     done = bench("labels", "--orders", "5", "--qr")
     assert re.fullmatch(r"labels\.render labels_per_s=[\d.]+ dpi=203 orders=5 labels=15 .*\n",
                         done.stdout)  # fmt: skip
+
+
+def test_the_preview_benchmark_runs_without_a_server():
+    lines = bench("preview", "--n", "2").stdout.splitlines()
+    assert len(lines) == 2
+    for line, name in zip(lines, ("preview.receipt", "preview.labels"), strict=True):
+        assert re.fullmatch(
+            rf"{re.escape(name)} p50=[\d.]+ p99=[\d.]+ max=[\d.]+ kib=[\d.]+ n=2", line
+        )
