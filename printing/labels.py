@@ -35,6 +35,15 @@ FONT_HEIGHT = 24
 DOTS_PER_BYTE = 12
 
 
+# TSPL printers count whole dots per millimetre: a "203 dpi" head has 8, a "300 dpi" one 12
+# (TSC's manuals: 40 mm is 320 dots at 203 dpi), not dpi / 25.4.
+DOTS_PER_MM = {203: 8, 300: 12}
+
+
+def dots_per_mm(dpi: int) -> float:
+    return DOTS_PER_MM.get(dpi, dpi / 25.4)
+
+
 @dataclass(frozen=True)
 class LabelSpec:
     """A label printer's paper and settings. Every field has a default for the common
@@ -87,7 +96,7 @@ class LabelSpec:
 
     @property
     def dots_per_mm(self) -> float:
-        return self.dpi / 25.4
+        return dots_per_mm(self.dpi)
 
     @property
     def width_dots(self) -> int:

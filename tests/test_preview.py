@@ -234,8 +234,8 @@ def test_label_text_turned_90_degrees_and_past_the_edge():
     assert (turned.width, turned.height) == (24, 48)
     assert inked(rendering.image, (turned.x, turned.y, turned.x + 24, turned.y + 48))
     assert any("past the label's edge" in note for note in rendering.notes)
-    # 40 x 30 mm at 203 dpi is 319 x 239 dots (rounded down, as LabelSpec does), the gap 15.
-    assert rendering.image.size == (319, 2 * 239 + 15)
+    # 40 x 30 mm at 203 dpi is 320 x 240 dots (8 dots per mm, as TSPL counts), the gap 16.
+    assert rendering.image.size == (320, 2 * 240 + 16)
 
 
 def test_gb18030_bytes_previewed_on_a_big5_printer_report_the_mismatch():

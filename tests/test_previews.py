@@ -60,9 +60,8 @@ def test_a_test_page_and_a_job_for_every_socket_preview_too(staff):
     printer = PrinterConfig.objects.create(name="收银台", paper_width=58)
     test_page = print_job_create_test(printer=printer)
     assert picture(staff.get(f"/admin/print/jobs/{test_page.pk}/preview.png")).width == 384
-    order = order_create(items=[{"name": "珍珠奶茶"}])
-    PrinterConfig.objects.all().delete()
     PrintJob.objects.all().delete()
+    PrinterConfig.objects.all().delete()
     order = order_create(items=[{"name": "珍珠奶茶"}], confirm=True)
     unaddressed = PrintJob.objects.get(order=order)
     assert unaddressed.printer is None

@@ -43,12 +43,12 @@ def test_a_three_cup_order_at_40_by_30_mm_203_dpi():
         return [
             "CLS",
             'TEXT 12,12,"TSS24.BF2",0,2,2,"#A001 外带"',
-            f'TEXT 271,36,"TSS24.BF2",0,1,1,"{counter}"',  # on the header's baseline
+            f'TEXT 272,36,"TSS24.BF2",0,1,1,"{counter}"',  # on the header's baseline
             f'TEXT 12,64,"TSS24.BF2",0,2,2,"{name}"',
             f'TEXT 12,116,"TSS24.BF2",0,1,1,"{options}"',
             *toppings,
-            'TEXT 12,203,"TSS24.BF2",0,1,1,"10:30"',
-            'TEXT 211,203,"TSS24.BF2",0,1,1,"发财小狗"',
+            'TEXT 12,204,"TSS24.BF2",0,1,1,"10:30"',
+            'TEXT 212,204,"TSS24.BF2",0,1,1,"发财小狗"',
             "PRINT 1,1",
         ]
 
@@ -66,12 +66,12 @@ def test_the_same_order_at_300_dpi_has_room_for_a_double_counter():
     first = [
         "CLS",
         'TEXT 18,18,"TSS24.BF2",0,2,2,"#A001 外带"',
-        'TEXT 382,18,"TSS24.BF2",0,2,2,"1/3"',
+        'TEXT 390,18,"TSS24.BF2",0,2,2,"1/3"',
         'TEXT 18,72,"TSS24.BF2",0,2,2,"珍珠奶茶"',
         'TEXT 18,126,"TSS24.BF2",0,1,1,"大杯 / 半糖"',
         'TEXT 18,156,"TSS24.BF2",0,1,1,"+珍珠 +椰果"',
-        'TEXT 18,312,"TSS24.BF2",0,1,1,"10:30"',
-        'TEXT 358,312,"TSS24.BF2",0,1,1,"发财小狗"',
+        'TEXT 18,318,"TSS24.BF2",0,1,1,"10:30"',
+        'TEXT 366,318,"TSS24.BF2",0,1,1,"发财小狗"',
         "PRINT 1,1",
     ]
     assert data.startswith(tspl(SETUP + first))
@@ -84,12 +84,12 @@ def test_a_long_name_with_quotes_wraps_to_two_lines_in_normal_size():
         b"SIZE 40 mm,30 mm\r\nGAP 2 mm,0 mm\r\nDIRECTION 1\r\nREFERENCE 0,0\r\nDENSITY 8\r\n"
         b"CLS\r\n"
         b'TEXT 12,12,"TSS24.BF2",0,2,2,"#A001 \xcd\xe2\xb4\xf8"\r\n'
-        b'TEXT 271,36,"TSS24.BF2",0,1,1,"1/1"\r\n'
+        b'TEXT 272,36,"TSS24.BF2",0,1,1,"1/1"\r\n'
         b'TEXT 12,64,"TSS24.BF2",0,1,1,"\xb3\xac\xbc\xb6\xce\xde\xb5\xd0\xba\xc3\xba\xc8\xb5\xc4'
         b'\\["]\xd6\xa5\xca\xbf\\["]\xc6\xcf\xcc\xd1"\r\n'
         b'TEXT 12,92,"TSS24.BF2",0,1,1,"\xb6\xe0\xc8\xe2Cheese Grape 500ml"\r\n'
-        b'TEXT 12,203,"TSS24.BF2",0,1,1,"10:30 \xd6\xd8\xd3\xa1"\r\n'
-        b'TEXT 211,203,"TSS24.BF2",0,1,1,"\xb7\xa2\xb2\xc6\xd0\xa1\xb9\xb7"\r\n'
+        b'TEXT 12,204,"TSS24.BF2",0,1,1,"10:30 \xd6\xd8\xd3\xa1"\r\n'
+        b'TEXT 212,204,"TSS24.BF2",0,1,1,"\xb7\xa2\xb2\xc6\xd0\xa1\xb9\xb7"\r\n'
         b"PRINT 1,1\r\n"
     )
 
@@ -106,16 +106,16 @@ def test_big5_uses_the_traditional_font():
     assert encode_labels(labels=cup_labels(order), spec=LabelSpec(encoding="big5")) == (
         b"SIZE 40 mm,30 mm\r\nGAP 2 mm,0 mm\r\nDIRECTION 1\r\nREFERENCE 0,0\r\nDENSITY 8\r\n"
         b'CLS\r\nTEXT 12,12,"TST24.BF2",0,2,2,"#7 \xb0\xf3\xad\xb9"\r\n'
-        b'TEXT 235,12,"TST24.BF2",0,2,2,"1/2"\r\n'
+        b'TEXT 236,12,"TST24.BF2",0,2,2,"1/2"\r\n'
         b'TEXT 12,64,"TST24.BF2",0,2,2,"\xac\xc3\xaf]\xa5\xa4\xaf\xf9"\r\n'
         b'TEXT 12,116,"TST24.BF2",0,1,1,"\xa4j\xaaM"\r\n'
-        b'TEXT 12,203,"TST24.BF2",0,1,1,"09:05"\r\n'
-        b'TEXT 211,203,"TST24.BF2",0,1,1,"\xb5o\xb0]\xa4p\xaa\xaf"\r\nPRINT 1,1\r\n'
+        b'TEXT 12,204,"TST24.BF2",0,1,1,"09:05"\r\n'
+        b'TEXT 212,204,"TST24.BF2",0,1,1,"\xb5o\xb0]\xa4p\xaa\xaf"\r\nPRINT 1,1\r\n'
         b'CLS\r\nTEXT 12,12,"TST24.BF2",0,2,2,"#7 \xb0\xf3\xad\xb9"\r\n'
-        b'TEXT 235,12,"TST24.BF2",0,2,2,"2/2"\r\n'
+        b'TEXT 236,12,"TST24.BF2",0,2,2,"2/2"\r\n'
         b'TEXT 12,64,"TST24.BF2",0,2,2,"\xafQ\xc0s\xaf\xf9"\r\n'
-        b'TEXT 12,203,"TST24.BF2",0,1,1,"09:05"\r\n'
-        b'TEXT 211,203,"TST24.BF2",0,1,1,"\xb5o\xb0]\xa4p\xaa\xaf"\r\nPRINT 1,1\r\n'
+        b'TEXT 12,204,"TST24.BF2",0,1,1,"09:05"\r\n'
+        b'TEXT 212,204,"TST24.BF2",0,1,1,"\xb5o\xb0]\xa4p\xaa\xaf"\r\nPRINT 1,1\r\n'
     )
 
 

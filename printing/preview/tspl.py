@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from PIL import Image, ImageDraw
 
+from printing.labels import dots_per_mm
 from printing.preview.canvas import (
     BLACK,
     GRAY,
@@ -75,7 +76,7 @@ class _Tspl:
     def __init__(self, data: bytes, encoding: str, dpi: int) -> None:
         self.data = data
         self.encoding = encoding
-        self.dots_per_mm = dpi / 25.4
+        self.dots_per_mm = dots_per_mm(dpi)
         self.glyphs = Glyphs(find_cjk_font())
         self.width = int(40 * self.dots_per_mm)
         self.height = int(30 * self.dots_per_mm)
