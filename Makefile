@@ -9,6 +9,8 @@ TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 
 # Debian packages the browser and translation tests use; installed when missing (as root).
 DEBIAN_PACKAGES := chromium fonts-wqy-microhei gettext
+# The Chinese font the paper previews draw with (make run needs only this one).
+RUN_PACKAGES := fonts-wqy-microhei
 
 .PHONY: run test bench lint format clean system-packages
 
@@ -25,6 +27,7 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
 	touch $@ $(VENV)/.run-installed
 
 run: $(VENV)/.run-installed
+	@$(MAKE) --no-print-directory system-packages DEBIAN_PACKAGES="$(RUN_PACKAGES)"
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py loaddemo
 	$(BIN)/python manage.py runprintserver
@@ -39,7 +42,7 @@ system-packages:
 			echo "installing$$missing"; \
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 		else \
-			echo "missing Debian packages:$$missing (browser/translation tests will skip)"; \
+			echo "missing Debian packages:$$missing (browser/translation tests skip; previews say the font is missing)"; \
 		fi; \
 	fi
 
