@@ -78,7 +78,7 @@ def test_a_note_with_a_drawer_kick_never_reaches_the_printer(make_printer):
     fake = FakePrinter()
     try:
         printer.port = fake.port
-        _print_job(_network_device(printer), printer.escpos_settings(), job)
+        _print_job(_network_device(printer), printer, job)
         printed = fake.wait_for("珍珠奶茶".encode("gb18030"))
     finally:
         fake.close()
