@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import Count, Max, Q
 from django.templatetags.static import static
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -265,6 +266,7 @@ class PrintJobAdmin(admin.ModelAdmin):
         "job_type",
         "status",
         "receipt",
+        "preview",
         "copies",
         "priority",
         "created_at",
@@ -282,6 +284,10 @@ class PrintJobAdmin(admin.ModelAdmin):
     ]
     exclude = ["print_content"]
     inlines = [PrintJobEventInline]
+
+    class Media:
+        css = {"all": ["printing/preview.css"]}
+
     actions = ["retry_jobs", "cancel_jobs"]
 
     def has_add_permission(self, request):
@@ -323,6 +329,20 @@ class PrintJobAdmin(admin.ModelAdmin):
             columns_for(width),
             width,
             obj.print_content,
+        )
+
+    @admin.display(description=_("paper preview"))
+    def preview(self, obj):
+        """The paper as the printer makes it of the bytes it is sent; loaded when scrolled to,
+        full size in a new tab."""
+        url = reverse("printing:job_preview", args=[obj.pk])
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener" title="{}">'
+            '<img src="{}" loading="lazy" class="paper-preview thumb" alt="{}"></a>',
+            url,
+            _("Open full size"),
+            url,
+            _("paper preview of job %(job)s") % {"job": obj.pk},
         )
 
 

@@ -107,4 +107,7 @@ def ui_labels() -> dict:
         "printed_ok": _("printed"),
         "printed_in_browser": _("printed in the browser"),
         "failed_from_browser": _("failed (reported from the test client)"),
+        "preview": _("Preview"),
+        "preview_failed": _("The preview could not be drawn."),
+        "open_full_size": _("Open full size"),
     }

@@ -288,6 +288,34 @@ def test_the_test_client_is_a_printer_in_the_browser(print_server, page, staff):
     shoot(page, "test-client.png")
 
 
+def test_the_printer_form_draws_a_sample_of_its_settings_before_saving(print_server, page, staff):
+    printer = PrinterConfig.objects.create(name="奶茶站", role="station", paper_width=58)
+    server = print_server()
+    log_in(page, server, f"/admin/printing/printerconfig/{printer.pk}/change/")
+    result = page.locator("#sample-preview-result")
+    width = "(img) => img.complete ? img.naturalWidth : 0"
+
+    # A saved printer's page shows its saved settings at once: 58 mm is 384 dots.
+    expect(result.locator("img.paper-preview")).to_be_visible(timeout=10_000)
+    assert result.locator("img").evaluate(width) == 384
+    # Typed, not saved: the button draws the form as it stands.
+    page.select_option("select[name=paper_width]", "80")
+    page.get_by_role("button", name="预览样张").click()
+    page.wait_for_function(
+        "document.querySelector('#sample-preview-result img')?.naturalWidth === 576"
+    )
+    page.select_option("select[name=role]", "label")
+    page.fill("input[name=label_width_mm]", "300")
+    page.get_by_role("button", name="预览样张").click()
+    # The refusal as text, under the field's own label.
+    expect(result.locator(".paper-preview-error")).to_contain_text(
+        "标签宽度（毫米）: ", timeout=10_000
+    )
+    expect(result.locator("img")).to_have_count(0)
+    shoot(page, "printer-sample.png")
+    assert PrinterConfig.objects.get(pk=printer.pk).paper_width == 58
+
+
 # Markup in names, notes and what a printer says about itself is text on every screen: it
 # never becomes a tag and never runs.
 

@@ -57,8 +57,25 @@
         <td>${badge(j.status)}</td><td>${j.attempts}</td><td>${j.retries}</td>
         <td>${esc(time(j.created_at))}</td><td>${esc(time(j.completed_at))}</td>
         <td class="error">${esc(j.error)}</td>
-      </tr>`).join("") || `<tr><td colspan="10">${esc(labels.none)}</td></tr>`);
+        <td><a href="${esc(previewUrl(j.id))}" target="_blank" rel="noopener" data-preview="${j.id}">${esc(labels.preview)}</a></td>
+      </tr>`).join("") || `<tr><td colspan="11">${esc(labels.none)}</td></tr>`);
   }
+
+  // A job's paper is fetched only when its link is clicked, never on the once-a-second redraw;
+  // the overlay lives outside the table, so redraws leave it open. A middle or ctrl click
+  // still opens the picture in a new tab.
+  function previewUrl(jobId) {
+    return root.dataset.previewUrl.replace("/0/", `/${jobId}/`);
+  }
+  $("jobs-table").addEventListener("click", (event) => {
+    const link = event.target.closest("a[data-preview]");
+    if (!link || event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey) return;
+    event.preventDefault();
+    paperPreview.overlay(link.href, {
+      open_full_size: labels.open_full_size, close: labels.close, failed: labels.preview_failed,
+      alt: `${labels.preview} #${link.dataset.preview}`,
+    });
+  });
 
   const result = $("action-result");
   $("test-print-form").addEventListener("submit", async (event) => {

@@ -49,12 +49,19 @@
   function onJob(job) {
     $("tc-job").value = job.job_id;
     $("tc-receipt").textContent = job.content || "";
+    showPaper(job.job_id);
     watchJob(job.job_id);
     if ($("tc-auto").checked) {
       send({ type: "print_status", job_id: job.job_id, status: "printing", message: "" });
       printInBrowser(job.content || "");
       send({ type: "print_status", job_id: job.job_id, status: "completed", message: labels.printed_in_browser });
     }
+  }
+
+  // The picture of the paper this job makes on the printer this page stands in for.
+  function showPaper(jobId) {
+    const url = root.dataset.previewUrl.replace("/0/", `/${parseInt(jobId, 10)}/`);
+    paperPreview.load($("tc-preview"), url, { failed: labels.preview_failed, alt: `${labels.preview} #${jobId}` });
   }
 
   function watchJob(jobId) {
