@@ -67,15 +67,16 @@ class Preview:
 
 def bytes_preview(data: bytes, settings: PrinterSettings | LabelSpec, notes=()) -> Preview:
     # Imported here: Pillow is loaded by the first preview, not by every server process.
-    from printing.preview import render_escpos, render_tspl
+    from printing.preview import render_escpos, render_tspl, with_notes
 
     if isinstance(settings, LabelSpec):
-        rendering = render_tspl(data, encoding=settings.encoding)
+        rendering = render_tspl(data, encoding=settings.encoding, dpi=settings.dpi)
     else:
         rendering = render_escpos(
             data, paper_width=settings.paper_width, encoding=settings.encoding
         )
-    return Preview(png=rendering.png(), notes=(*notes, *rendering.notes))
+    rendering = with_notes(rendering, list(notes))
+    return Preview(png=rendering.png(), notes=tuple(rendering.notes))
 
 
 def job_preview(job: PrintJob) -> Preview:

@@ -103,3 +103,21 @@ def test_the_ticket_text_is_previewed_as_typed(staff):
     assert refused.status_code == 400
     assert "pickup_prefix" in refused.json()["fields"]
     assert Client().post(url, typed).status_code == 403
+
+
+def test_a_job_without_a_printer_says_it_is_drawn_with_the_defaults():
+    from printing.printer_bytes import DEFAULT_NOTE, job_preview
+
+    order = order_create(items=[{"name": "珍珠奶茶"}], confirm=True)
+    job = PrintJob.objects.get(order=order)
+    assert job.printer is None
+    preview = job_preview(job)
+    assert preview.notes[0] == DEFAULT_NOTE
+    image = Image.open(io.BytesIO(preview.png))
+    plain = Image.open(io.BytesIO(job_preview(PrintJob(**{
+        "job_type": job.job_type, "layout": job.layout, "print_content": job.print_content,
+        "printer": PrinterConfig(name="x"),
+    })).png))  # fmt: skip
+    # The note is a band of its own above the same paper.
+    assert image.width == plain.width == 576
+    assert image.height > plain.height

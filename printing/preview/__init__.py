@@ -12,7 +12,7 @@ path, or `none` for no font), else fonts-wqy-microhei or Noto CJK where Debian p
 else fontconfig. Without one, the picture and the log say so.
 """
 
-from printing.preview.canvas import Rendering, TextRun, find_cjk_font
+from printing.preview.canvas import Rendering, TextRun, find_cjk_font, with_notes
 from printing.preview.escpos import printable_dots, render_escpos
 from printing.preview.tspl import render_tspl
 
@@ -23,4 +23,5 @@ __all__ = [
     "printable_dots",
     "render_escpos",
     "render_tspl",
+    "with_notes",
 ]

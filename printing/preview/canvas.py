@@ -12,7 +12,7 @@ import os
 import shutil
 import subprocess
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from PIL import Image, ImageDraw, ImageFont
@@ -290,3 +290,16 @@ def qr_matrix(text: str, ecc: str) -> list[list[bool]] | None:
     code.add_data(text)
     code.make(fit=True)
     return code.get_matrix()
+
+
+def with_notes(rendering: Rendering, notes: list[str]) -> Rendering:
+    """The rendering with `notes` written in a red band above the paper (and in its notes):
+    what the caller knows and the bytes cannot say, e.g. that the job's printer is gone."""
+    if not notes:
+        return rendering
+    lines = [line for note in notes for line in wrap_note(note, rendering.image.width - 8)]
+    band = 8 + 20 * len(lines)
+    image = new_image(rendering.image.width, rendering.image.height + band)
+    image.paste(rendering.image, (0, band))
+    draw_band(image, lines)
+    return replace(rendering, image=image, notes=[*notes, *rendering.notes])
