@@ -3,9 +3,9 @@ most Chinese label printers speak it). Pure, no Django: the server (for network 
 the printer agent share it.
 
 Per job: `SIZE`, `GAP`, `DIRECTION`, `REFERENCE`, `DENSITY`; per label `CLS`, one `TEXT` per
-text of its page (`printing.labels.label_page`), an optional `QRCODE`, `PRINT 1,1`. Every line
-ends with CR LF. No `CODEPAGE`: it selects the single-byte fonts' code page, and the 24-dot
-Chinese fonts used here read GB (`TSS24.BF2`) or Big5 (`TST24.BF2`) by themselves.
+text of its page (`printing.label_layout.label_page`), an optional `QRCODE`, `PRINT 1,1`.
+Every line ends with CR LF. No `CODEPAGE`: it selects the single-byte fonts' code page, and the
+24-dot Chinese fonts used here read GB (`TSS24.BF2`) or Big5 (`TST24.BF2`) by themselves.
 
 Text inside a command's double quotes is escaped as the TSPL/TSPL2 programming manual (TSC)
 says: a double quote is written `\\["]` (the manual's `\\[R]` and `\\[L]` for CR and LF are not
@@ -14,7 +14,8 @@ found with the code search escape it the same way, e.g. `replace(/"/g, '\\\\["]'
 the manual's rule that a bare CR or LF would end the command early.
 """
 
-from printing.labels import CupLabel, LabelSpec, label_page, printer_char
+from printing.label_layout import label_page, printer_char
+from printing.labels import CupLabel, LabelSpec
 from printing.paper import printable
 
 CRLF = b"\r\n"

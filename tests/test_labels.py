@@ -6,16 +6,14 @@ from decimal import Decimal
 
 import pytest
 
+from printing.label_layout import FONT_HEIGHT, label_page, text_dots
 from printing.labels import (
-    FONT_HEIGHT,
     MAX_LABELS,
     LabelSpec,
     cup_labels,
-    label_page,
     labels_from_json,
     labels_text,
     labels_to_json,
-    text_dots,
 )
 from printing.receipt import Receipt, ReceiptItem
 

@@ -12,7 +12,8 @@ import pytest
 from PIL import Image
 
 from printing.escpos_encode import PrinterSettings, encode_document, encode_job, encode_text
-from printing.labels import LabelSpec, cup_labels, label_page
+from printing.label_layout import label_page
+from printing.labels import LabelSpec, cup_labels
 from printing.paper import document_text
 from printing.preview import find_cjk_font, render_escpos, render_tspl
 from printing.preview.canvas import BLACK, FONT_MISSING, RED
