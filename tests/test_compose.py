@@ -14,7 +14,7 @@ import yaml
 from django.core.management import CommandError, call_command, get_commands, load_command_class
 
 from printing.access import token_hash
-from printing.agent import parse_args
+from printing.agent_options import parse_args
 from shop import env
 from tests.support import ROOT
 
