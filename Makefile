@@ -51,7 +51,7 @@ test: $(VENV)/.dev-installed system-packages
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -m "not postgres"
 	DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/python -m pytest -p no:cacheprovider \
-		-m "(django_db or postgres) and not browser"
+		-m "(django_db or postgres) and not browser and not engine_agnostic"
 
 # Figures, not pass/fail: writes the tables of docs/performance.md (about 20 minutes).
 bench: $(VENV)/.dev-installed

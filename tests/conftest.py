@@ -31,6 +31,37 @@ MILK_TEA = {
 }
 
 
+# Modules whose outcome does not depend on the database engine: admin pages, forms, the
+# board's screens, pictures, printer bytes over TCP, the agent. The PostgreSQL pass of
+# make test leaves them out (they run in the SQLite pass) and keeps what the engine can
+# change: transactions, locks, concurrency, statement counts, several server processes.
+ENGINE_AGNOSTIC = {
+    "test_admin",
+    "test_admin_roles",
+    "test_agent",
+    "test_agent_frames",
+    "test_board_form",
+    "test_board_roles",
+    "test_compose",
+    "test_control_characters",
+    "test_deployment",
+    "test_label_printers",
+    "test_network_printers",
+    "test_permissions",
+    "test_preview",
+    "test_preview_load",
+    "test_preview_pages",
+    "test_previews",
+    "test_translations",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.module.__name__.rpartition(".")[2] in ENGINE_AGNOSTIC:
+            item.add_marker(pytest.mark.engine_agnostic)
+
+
 def pytest_sessionstart(session):
     """The PostgreSQL pass of make test: end it with a clear reason when there is no server
     (a laptop without PostgreSQL), but fail it under CI=true."""
