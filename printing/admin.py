@@ -10,8 +10,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from printing import services
-from printing.models import PrinterConfig, PrinterConnection, PrintJob, PrintJobEvent
+from printing import alerts, services
+from printing.models import Alert, PrinterConfig, PrinterConnection, PrintJob, PrintJobEvent
 from printing.paper import columns_for
 from shop.web import staff_actor
 
@@ -95,7 +95,16 @@ class PrinterConfigAdmin(admin.ModelAdmin):
         ),
         (
             _("Connection"),
-            {"fields": ["connection_type", "ip_address", "port", "backup_printer", "status_query"]},
+            {
+                "fields": [
+                    "connection_type",
+                    "ip_address",
+                    "port",
+                    "backup_printer",
+                    "alarm_printer",
+                    "status_query",
+                ]
+            },
         ),
         (
             _("ESC/POS"),
@@ -371,3 +380,35 @@ class PrinterConnectionAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Alert)
+class AlertAdmin(admin.ModelAdmin):
+    list_display = ["kind", "message", "printer", "opened_at", "acknowledged_at", "resolved_at"]
+    list_filter = ["kind", ("resolved_at", admin.EmptyFieldListFilter), "printer", "opened_at"]
+    search_fields = ["message", "subject"]
+    readonly_fields = [
+        "kind",
+        "subject",
+        "printer",
+        "job",
+        "order",
+        "job_ids",
+        "message",
+        "opened_at",
+        "acknowledged_at",
+        "acknowledged_by",
+        "resolved_at",
+        "alarm_job",
+    ]
+    actions = ["acknowledge"]
+
+    def has_add_permission(self, request) -> bool:
+        # Alerts are opened by the server when a condition holds, never by hand.
+        return False
+
+    @admin.action(description=_("Acknowledge selected alerts"), permissions=["change"])
+    def acknowledge(self, request, queryset):
+        for pk in queryset.values_list("pk", flat=True):
+            alerts.alert_acknowledge(alert_id=pk, actor=staff_actor(request.user))
+        self.message_user(request, _("Alerts acknowledged."), messages.SUCCESS)

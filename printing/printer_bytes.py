@@ -5,7 +5,7 @@ staff see on screen is what the printer is sent. The agent builds the same bytes
 frame with the same encoders, without Django.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from django.utils import timezone
@@ -47,6 +47,9 @@ def job_bytes(job: PrintJob, settings: PrinterSettings | LabelSpec) -> bytes:
         spec = settings if isinstance(settings, LabelSpec) else LabelSpec()
         cups = labels_from_json(job.layout)
         return encode_labels(labels=cups, spec=spec) * max(1, job.copies)
+    if job.job_type == PrintJob.JobType.ALARM:
+        # An alarm slip is heard: the buzzer whatever the printer's setting.
+        settings = replace(settings, buzzer=True)
     if job.layout:
         return encode_document(
             document=document_from_json(job.layout),

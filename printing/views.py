@@ -22,7 +22,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from orders.models import ShopProfile
-from printing import access, printer_bytes, protocol, selectors, services
+from printing import access, alerts, printer_bytes, protocol, selectors, services
 from printing.models import TEST_CLIENT_PERMISSION, PrinterConfig, PrintJob
 from printing.paper import printable
 from shop.web import error, staff_actor, staff_json, staff_page, ui_labels
@@ -179,6 +179,23 @@ def ticket(request: HttpRequest) -> JsonResponse:
         return error("unknown_printer", "no such active printer", 404)
     ticket = services.printer_ticket_issue(printer=printer, user=request.user)
     return JsonResponse({"ticket": ticket, "printer": printer.name})
+
+
+@require_GET
+@api_view("printing.view_printjob")
+def alerts_list(request: HttpRequest) -> JsonResponse:
+    """The open alerts, newest first: what the board and the dashboard sound for."""
+    return JsonResponse({"alerts": alerts.alerts_open()})
+
+
+@require_POST
+@api_view("printing.view_printjob")
+def alert_acknowledge(request: HttpRequest, alert_id: int) -> JsonResponse:
+    """Silence an alert; it stays open until its condition clears."""
+    alert = alerts.alert_acknowledge(alert_id=alert_id, actor=request.api_actor)
+    if alert is None:
+        return error("unknown_alert", "no such alert", 404)
+    return JsonResponse({"id": alert.pk, "acknowledged": True})
 
 
 @require_GET

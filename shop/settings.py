@@ -254,6 +254,11 @@ PRINT_ALLOWED_ORIGINS = env_list("PRINT_ALLOWED_ORIGINS", [])
 PRINT_MAX_CONNECTIONS = env_int("PRINT_MAX_CONNECTIONS", 10000, minimum=1)
 PRINT_MAX_CONNECTIONS_PER_ADDRESS = env_int("PRINT_MAX_CONNECTIONS_PER_ADDRESS", 100, minimum=1)
 PRINT_CONNECTION_HISTORY_DAYS = env_int("PRINT_CONNECTION_HISTORY_DAYS", 7, minimum=1)
+# Alerts: a printer offline this long (while enabled), a ticket not printed this long after
+# it was written, an order waiting for confirmation this long.
+PRINT_ALERT_OFFLINE_AFTER = env_float("PRINT_ALERT_OFFLINE_AFTER", 60.0, minimum=0.0)
+PRINT_ALERT_AFTER = env_float("PRINT_ALERT_AFTER", 60.0, minimum=0.0)
+ORDER_ALERT_AFTER = env_float("ORDER_ALERT_AFTER", 120.0, minimum=0.0)
 # A job for a printer offline this long goes to the printer's backup printer.
 PRINT_FAILOVER_AFTER = env_float("PRINT_FAILOVER_AFTER", 20.0, minimum=0.0)
 # A printer is online while one of its sockets was heard from within this many seconds

@@ -17,6 +17,9 @@ def job_frame(job: PrintJob, *, attempt: int) -> str:
     if printer:
         target = {"id": printer.pk, "name": printer.name, "ip_address": printer.ip_address}
         printer_config |= printer.escpos_settings().as_mapping()
+        if job.job_type == PrintJob.JobType.ALARM:
+            # An alarm slip is heard: the buzzer whatever the printer's setting.
+            printer_config["buzzer"] = True
         if printer.role == PrinterConfig.Role.LABEL:
             printer_config["label"] = printer.label_spec().as_mapping()
     # An earlier attempt started printing and never said how it ended (its socket was lost,

@@ -13,6 +13,7 @@ from django.db import DatabaseError
 from django.utils import timezone
 
 from printing import protocol
+from printing.alerts import alerts_evaluate
 from printing.delivery import presence
 from printing.delivery.decisions import DeliveryBook
 from printing.delivery.groups import Groups
@@ -99,3 +100,10 @@ class Heartbeat:
         checked, self.printers_checked_at = self.printers_checked_at, timezone.now()
         await self.recheck(self.book.printers(), checked - RECHECK_MARGIN)
         await self.groups.renew(self.book.printers())
+        # Last, and on its own: a failing alert check must not stop the delivery's chores.
+        try:
+            await db(alerts_evaluate)()
+        except DatabaseError:
+            raise
+        except Exception:
+            logger.exception("alert evaluation failed; retrying next beat")

@@ -30,6 +30,7 @@ class PrintJob(models.Model):
         KITCHEN = "kitchen", _("Make ticket")
         VOID = "void", _("Void ticket")
         LABEL = "label", _("Cup labels")
+        ALARM = "alarm", _("Alarm slip")
         REPRINT = "reprint", _("Reprint")
         TEST = "test", _("Test print")
         TEXT = "text", _("Text")

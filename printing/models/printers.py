@@ -102,6 +102,18 @@ class PrinterConfig(models.Model):
         verbose_name=_("backup printer"),
         help_text=_("Receives this printer's jobs when it has been offline for a while."),
     )
+    alarm_printer = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("alarm printer"),
+        help_text=_(
+            "Station and label printers: when this printer is out of paper or a ticket is "
+            "stuck, a short slip with the buzzer goes to this printer (e.g. the counter's)."
+        ),
+    )
     # SHA-256 of the printer's secret token; the token itself is shown once, when issued.
     token_hash = models.CharField(
         _("token hash"), max_length=64, null=True, blank=True, unique=True, editable=False
