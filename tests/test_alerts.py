@@ -234,3 +234,37 @@ def test_a_receipt_printer_has_no_alarm_slip(kitchen):
     )  # fmt: skip
     alerts_evaluate()
     assert not PrintJob.objects.filter(job_type=PrintJob.JobType.ALARM).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_running_server_opens_and_resolves_an_alert_from_real_sockets(print_server):
+    from channels.db import database_sync_to_async
+
+    from printing import protocol
+    from tests.helpers import (
+        confirmed_order,
+        create_printer,
+        eventually,
+        next_message,
+        printer_client,
+    )
+
+    await create_printer("厨房打印机")
+    server = print_server(PRINT_ALERT_AFTER="1", PRINT_ACK_TIMEOUT="60")
+    ws = await printer_client(server.ws_url, "厨房打印机")
+    order = await confirmed_order()
+    message = await next_message(ws, "new_order")
+
+    def stuck() -> Alert | None:
+        return Alert.objects.filter(kind=Kind.JOB_STUCK, resolved_at=None).first()
+
+    # The client has the ticket and says nothing: a second later it is not printed.
+    alert = await eventually(stuck)
+    assert alert.message == "厨房打印机：001 未打印"
+    assert alert.job_ids == [message["order"]["job_id"]]
+    await ws.send(
+        json.dumps(protocol.print_status(job_id=message["order"]["job_id"], status="completed"))
+    )
+    await eventually(lambda: Alert.objects.get(pk=alert.pk).resolved_at is not None)
+    assert await database_sync_to_async(Order.objects.filter(pk=order.pk).exists)()
+    await ws.close()

@@ -127,3 +127,11 @@ def test_the_preview_benchmark_runs_without_a_server():
         assert re.fullmatch(
             rf"{re.escape(name)} p50=[\d.]+ p99=[\d.]+ max=[\d.]+ kib=[\d.]+ n=2", line
         )
+
+
+def test_the_alerts_benchmark_counts_one_alert_per_printer_and_kind():
+    line = bench("alerts", "--sockets", "20", "--jobs", "30", "--rounds", "2", "--json").stdout
+    result = json.loads(line.splitlines()[-1])
+    assert result["bench"] == "alerts.evaluate"
+    # 30 stuck jobs on 10 printers: one alert each, not thirty.
+    assert result["alerts"] == 10
