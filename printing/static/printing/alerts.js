@@ -215,12 +215,14 @@ const printAlerts = (() => {
   async function tick() {
     try {
       const response = await fetch(bar.dataset.url, { credentials: "same-origin", cache: "no-store" });
+      // Staff who may see orders but not printing: no alerts for them, and no request a
+      // second to be refused (the board's new-order sound still works).
+      if (response.status === 403) return;
       if (response.ok) show((await response.json()).alerts || []);
     } catch (e) {
       // Offline for a moment: the next tick tries again; the banners stay as they were.
-    } finally {
-      setTimeout(tick, POLL_MS);
     }
+    setTimeout(tick, POLL_MS);
   }
   tick();
 
