@@ -110,4 +110,18 @@ def ui_labels() -> dict:
         "preview": _("Preview"),
         "preview_failed": _("The preview could not be drawn."),
         "open_full_size": _("Open full size"),
+        # printing/alerts.js: the alert banners and their sound on the board and dashboard.
+        "alerts": {
+            "region": _("Open alerts"),
+            "acknowledge": _("Got it"),
+            "ack_failed": _("The alert could not be acknowledged"),
+            "enable_sound": _("Enable sound"),
+            "mute": _("Mute alerts"),
+            "unmute": _("Unmute alerts"),
+            "speech": _("Speak alerts aloud"),
+            "new_order": _("You have a new order"),
+            "new_order_title": _("New order"),
+            "printing_title": _("A printer needs attention"),
+            "order_title": _("An order needs attention"),
+        },
     }

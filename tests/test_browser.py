@@ -11,11 +11,13 @@ from urllib.parse import urlsplit
 import pytest
 import websockets.sync.client
 from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
 
 from orders.models import Category
 from orders.services import order_create
 from printing import protocol
-from printing.models import PrinterConfig, PrinterConnection, PrintJob
+from printing.models import Alert, PrinterConfig, PrinterConnection, PrintJob
 from printing.services import print_job_create_test
 from tests.conftest import MILK_TEA
 from tests.services import unavailable
@@ -316,6 +318,153 @@ def test_the_printer_form_draws_a_sample_of_its_settings_before_saving(print_ser
     assert PrinterConfig.objects.get(pk=printer.pk).paper_width == 58
 
 
+# Stands in for the speakers: every tone the page starts and every line it speaks is recorded.
+# The context stays suspended until the page has had a click, as a browser's does.
+SPEAKERS = """
+window.__beeps = [];
+window.__spoken = [];
+class RecordingAudioContext {
+  constructor() { this.state = "suspended"; this.currentTime = 0; this.destination = {}; }
+  resume() {
+    if (navigator.userActivation.hasBeenActive && this.state !== "running") {
+      this.state = "running";
+      if (this.onstatechange) this.onstatechange();
+    }
+    return Promise.resolve();
+  }
+  createGain() { return { gain: { value: 1 }, connect() {} }; }
+  createOscillator() {
+    const tone = { frequency: { value: 440 }, connect() {}, stop() {} };
+    tone.start = () => window.__beeps.push(tone.frequency.value);
+    return tone;
+  }
+}
+window.AudioContext = window.webkitAudioContext = RecordingAudioContext;
+Object.defineProperty(window, "speechSynthesis", { configurable: true, value: {
+  speak: (utterance) => window.__spoken.push({ text: utterance.text, lang: utterance.lang }),
+  cancel() {},
+} });
+"""
+
+# Alert rows are made by the test; long thresholds keep the server's own evaluation from
+# opening others (a waiting order, an offline printer) while it runs.
+QUIET_ALERTS = {
+    "PRINT_ALERT_AFTER": "3600",
+    "PRINT_ALERT_OFFLINE_AFTER": "3600",
+    "ORDER_ALERT_AFTER": "3600",
+}
+
+
+def failed_job_alert(printer: PrinterConfig, message: str) -> Alert:
+    """A confirmed order whose job gave up, and its alert, committed together: the condition
+    holds for as long as the alert is open."""
+    with transaction.atomic():
+        order = order_create(items=[MILK_TEA], confirm=True)
+        job = PrintJob.objects.get(order=order, printer=printer)
+        PrintJob.objects.filter(pk=job.pk).update(status="failed", error_message="缺纸")
+        return Alert.objects.create(
+            kind="job_failed",
+            printer=printer,
+            job=job,
+            order=order,
+            subject=f"printer:{printer.pk}",
+            job_ids=[job.pk],
+            message=message.format(pickup=order.pickup_number),
+        )
+
+
+def recorded(page) -> tuple[int, list[dict]]:
+    return page.evaluate("[window.__beeps.length, window.__spoken]")
+
+
+def next_alert_polls(page, count: int = 2):
+    """Waits for the next `count` answers of /api/alerts: once the second has come, the page
+    has drawn the first."""
+    for _ in range(count):
+        with page.expect_response(lambda r: urlsplit(r.url).path == "/api/alerts"):
+            pass
+
+
+def test_an_alert_rings_and_speaks_until_acknowledged_and_a_new_order_rings_once(
+    print_server, page, staff
+):
+    kitchen = PrinterConfig.objects.create(name="厨房打印机")
+    server = print_server(**QUIET_ALERTS)
+    page.clock.install()
+    page.add_init_script(SPEAKERS)
+    log_in(page, server, "/backoffice/")
+
+    # Sound needs a click once; the page remembers it for the next visit.
+    enable = page.get_by_role("button", name="启用声音")
+    enable.click()
+    expect(enable).to_be_hidden()
+    assert page.evaluate("localStorage.getItem('printAlerts.sound')") == "on"
+
+    alert = failed_job_alert(kitchen, "厨房打印机打印失败：{pickup} 未打印")
+    banner = page.locator(f"[data-testid=alert][data-alert='{alert.pk}']")
+    expect(banner).to_be_visible(timeout=2_000)
+    expect(banner).to_contain_text(alert.message)
+    expect(banner).to_have_class("alert-banner severity-printing")
+    page.wait_for_function("window.__spoken.length === 1")
+    assert recorded(page) == (1, [{"text": alert.message, "lang": "zh-CN"}])
+    shoot(page, "board-alert.png")
+
+    # Unacknowledged, it rings and speaks again 30 s later.
+    page.clock.fast_forward("00:31")
+    page.wait_for_function("window.__spoken.length === 2")
+    assert recorded(page)[0] == 2
+
+    banner.get_by_role("button", name="知道了").click()
+    expect(banner).to_have_count(0)
+    alert.refresh_from_db()
+    assert alert.acknowledged_at is not None
+    assert alert.acknowledged_by == staff
+    # Acknowledged, still open: silent from now on.
+    page.clock.fast_forward("00:31")
+    next_alert_polls(page)
+    page.clock.fast_forward("00:31")
+    next_alert_polls(page)
+    expect(banner).to_have_count(0)
+    assert recorded(page)[0] == 2
+    alert.refresh_from_db()
+    assert alert.resolved_at is None
+
+    # A new order waiting for confirmation rings once and says so.
+    order = order_create(items=[MILK_TEA])
+    expect(page.locator(f".order[data-order='{order.pk}']")).to_be_visible(timeout=5_000)
+    page.wait_for_function("window.__spoken.length === 3")
+    beeps, spoken = recorded(page)
+    assert (beeps, spoken[-1]) == (3, {"text": "您有新的订单", "lang": "zh-CN"})
+    page.clock.fast_forward("00:31")
+    next_alert_polls(page)
+    assert recorded(page)[0] == 3
+
+    # An order alert is amber; resolved, its banner goes.
+    waiting = Alert.objects.create(
+        kind="order_waiting",
+        order=order,
+        subject=f"order:{order.pk}",
+        message=f"订单 #{order.pk} 等待确认",
+    )
+    amber = page.locator(f"[data-testid=alert][data-alert='{waiting.pk}']")
+    expect(amber).to_have_class("alert-banner severity-order", timeout=2_000)
+    Alert.objects.filter(pk=waiting.pk).update(resolved_at=timezone.now())
+    expect(amber).to_have_count(0, timeout=2_000)
+
+    # Muted: neither sound nor voice. Both choices outlive a reload: sound, once enabled,
+    # comes back with the first click anywhere.
+    page.get_by_role("button", name="静音").click()
+    page.reload()
+    expect(page.get_by_role("button", name="取消静音")).to_be_visible()
+    expect(enable).to_be_visible()
+    page.locator("h1").click()
+    expect(enable).to_be_hidden()
+    later = order_create(items=[MILK_TEA])
+    expect(page.locator(f".order[data-order='{later.pk}']")).to_be_visible(timeout=5_000)
+    next_alert_polls(page)
+    assert recorded(page) == (0, [])
+
+
 # Markup in names, notes and what a printer says about itself is text on every screen: it
 # never becomes a tag and never runs.
 
@@ -371,16 +520,28 @@ def test_markup_in_names_notes_and_printer_info_is_text_on_every_screen(print_se
         delivery_platform=PLATFORM,
         platform_order_no=PAYLOAD,
     )
-    server = print_server()
+    server = print_server(**QUIET_ALERTS)
     printer = SocketPrinter(server.ws_url, PRINTER, model=MODEL, firmware=PAYLOAD).start()
     printed = order_create(items=[{**MILK_TEA, "name": ITEM}], note=NOTE, confirm=True)
     job = printer.wait_for(lambda received: received["order_id"] == printed.pk)
     assert TAG in job["content"] or "<img" in job["content"]
-    PrintJob.objects.filter(pk=job["job_id"]).update(status="failed", error_message=ERROR)
+    alert_message = f"{PRINTER}打印失败：{printed.pickup_number}{SCRIPT} 未打印"
+    with transaction.atomic():
+        PrintJob.objects.filter(pk=job["job_id"]).update(status="failed", error_message=ERROR)
+        Alert.objects.create(
+            kind="job_failed",
+            printer=kitchen,
+            job_id=job["job_id"],
+            order=printed,
+            subject=f"printer:{kitchen.pk}",
+            job_ids=[job["job_id"]],
+            message=alert_message,
+        )
     connection = PrinterConnection.objects.get(printer=kitchen, closed_at=None)
     watch = Watch(page)
 
     log_in(page, server, "/backoffice/")
+    expect(page.locator("#alert-bar")).to_contain_text(alert_message, timeout=10_000)
     board = page.locator("#board")
     for text in (ITEM, NOTE, PRINTER):
         expect(board).to_contain_text(text, timeout=10_000)
@@ -397,6 +558,7 @@ def test_markup_in_names_notes_and_printer_info_is_text_on_every_screen(print_se
     watch.assert_inert("/backoffice/")
 
     page.goto(f"{server.http_url}/admin/print/")
+    expect(page.locator("#alert-bar")).to_contain_text(alert_message, timeout=10_000)
     for table, text in (("printers", PRINTER), ("connections", MODEL), ("jobs", ERROR)):
         expect(page.locator(f"#{table}-table")).to_contain_text(text, timeout=10_000)
     watch.assert_inert("/admin/print/")

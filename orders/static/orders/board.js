@@ -83,6 +83,8 @@
   }
 
   function render(data) {
+    // A pending order not seen before rings (printing/alerts.js).
+    if (data !== last) printAlerts.orders(data.pending);
     last = data;
     printers = data.printers || [];
     const shown = new Set(data.confirmed.map((o) => o.id));

@@ -41,7 +41,11 @@ const printUi = (() => {
     });
     let data = {};
     try { data = await response.json(); } catch (e) { /* not JSON */ }
-    if (!response.ok) throw new Error(data.message || response.statusText);
+    if (!response.ok) {
+      const error = new Error(data.message || response.statusText);
+      error.status = response.status;
+      throw error;
+    }
     return data;
   }
 
