@@ -84,7 +84,7 @@ async def test_a_usb_printer_that_cannot_be_opened_is_offline(monkeypatch, tmp_p
 
     monkeypatch.setattr(EscposDevice, "_open", unplugged)
     agent = agent_with("usb:4b8:e15", tmp_path)
-    assert await agent._probe() == ("offline", "cannot open usb:4b8:e15: device not found")
+    assert await agent._probe() == ("offline", "cannot open usb:1208:3605: device not found")
 
 
 async def test_a_device_that_cannot_answer_is_ready_and_never_probed(monkeypatch, tmp_path):
@@ -160,26 +160,34 @@ def last_status(server: ScriptedServer) -> str | None:
     return infos(server)[-1][0] if infos(server) else None
 
 
+async def probed_again(printer: FakePrinter, times: int = 3) -> None:
+    """Wait for the agent to ask the printer `times` more times (each probe asks DLE EOT 1
+    and 4), the status standing."""
+    asked = printer.status_queries
+    await eventually(lambda: printer.status_queries >= asked + 2 * times)
+
+
 async def test_the_agent_tells_the_server_each_time_its_printers_status_changes(
     server, start_agent, fake_printer
 ):
     await start_agent("--probe-interval", "0.1")
     await server.wait_for(lambda reports: last_status(server) == "ready")
+    await probed_again(fake_printer)
 
     fake_printer.mode = "paper_out"
     await server.wait_for(lambda reports: last_status(server) == "paper_out")
+    await probed_again(fake_printer)
     fake_printer.mode = "cover_open"
     await server.wait_for(lambda reports: last_status(server) == "cover_open")
     fake_printer.mode = "ok"
     await server.wait_for(lambda reports: last_status(server) == "ready")
     fake_printer.refuse()
     await server.wait_for(lambda reports: last_status(server) == "offline")
-    queries = fake_printer.status_queries
     fake_printer.switch_on()
     await server.wait_for(lambda reports: last_status(server) == "ready")
+    await probed_again(fake_printer)
 
     # Probed many times over, told only of the changes; the same name and model each time.
-    assert fake_printer.status_queries > queries
     port = fake_printer.port
     assert infos(server) == [
         ("ready", ""),
