@@ -18,6 +18,12 @@ A job of type `cup_label` holds cup labels (`labels`, and the label's size and s
 `printer_config.label`; docs/printers.md): they are sent as TSPL, the console draws them as
 text. Labels it cannot read fail the job with the reason. A possible duplicate prints its
 labels marked 重印 (and says so in the log): staff see the cup may be labelled already.
+
+It asks its printer how it is (ESC/POS `DLE EOT`, TSPL `<ESC>!?`) on connecting, every
+--probe-interval seconds and after a failed print, and when the answer changes it sends
+`printer_info` again with the new `status` (`ready`, `paper_out`, `cover_open`, `offline`,
+`error`) and the printer's words in `status_message`: an empty roll on a USB printer shows on
+the server. A device that cannot answer (console, file, CUPS) is always `ready`.
 """
 
 import argparse
@@ -47,6 +53,19 @@ from printing.tspl import encode_labels_reporting
 logger = logging.getLogger("printing.agent")
 
 DUPLICATE_BANNER = "可能重复 / POSSIBLE DUPLICATE"
+
+
+def status_word(problem: str | None) -> str:
+    """The `printer_info` status for what a probe said (devices.py's messages): None is
+    `ready`; an unreachable printer is `offline` (the caller knows that from DeviceError)."""
+    if problem is None:
+        return "ready"
+    text = problem.lower()
+    if "paper out" in text:
+        return "paper_out"
+    if "cover open" in text or "head open" in text:
+        return "cover_open"
+    return "error"
 
 
 class MalformedFrame(ValueError):
@@ -149,6 +168,13 @@ class Agent:
         self.printing: asyncio.Task | None = None
         # The instance of the server of this connection ("" until its welcome says).
         self.instance = ""
+        # The printer's status word and the probe's words, as last told to the server.
+        self.status, self.status_message = "ready", ""
+        # One conversation with the printer at a time: a network printer takes one
+        # connection on 9100, and a probe refused during a print would read as `offline`.
+        self.device_lock = asyncio.Lock()
+        # Set after a failed print: probe now rather than at the next interval.
+        self.probe_soon = asyncio.Event()
 
     def stop(self) -> None:
         if not self.stopping.is_set():
@@ -181,22 +207,16 @@ class Agent:
         return {"Authorization": f"Bearer {self.options.token}"} if self.options.token else {}
 
     async def session(self, ws) -> None:
-        """One connection: say who we are, then print jobs one at a time as they come."""
-        problem = await asyncio.to_thread(self._probe)
-        await self._send(
-            ws,
-            protocol.printer_info(
-                name=self.options.name,
-                model=self.options.model,
-                status=problem or "ready",
-                paper_width=self.options.paper_width,
-                device=self.device.name,
-                agent_version=AGENT_VERSION,
-            ),
-        )
+        """One connection: say who we are, then print jobs one at a time as they come, and
+        say again when the printer's status changes."""
+        if not self.device_lock.locked():
+            # (Else a print from the last connection is still on: the last status stands.)
+            self.status, self.status_message = await self._probe()
+        await self._send_info(ws)
         queue: asyncio.Queue[Job] = asyncio.Queue()
         worker = asyncio.create_task(self._work(ws, queue))
         stopper = asyncio.create_task(self.stopping.wait())
+        prober = asyncio.create_task(self._watch_printer(ws))
         self.instance = ""
         try:
             async for frame in _frames(ws, stopper):
@@ -210,13 +230,56 @@ class Agent:
                 await asyncio.shield(self.printing)
             worker.cancel()
             stopper.cancel()
-            await asyncio.gather(worker, stopper, return_exceptions=True)
+            prober.cancel()
+            await asyncio.gather(worker, stopper, prober, return_exceptions=True)
 
-    def _probe(self) -> str | None:
-        try:
-            return self.device.probe()
-        except DeviceError as exc:
-            return str(exc)
+    async def _send_info(self, ws) -> None:
+        info = {"status_message": self.status_message} if self.status_message else {}
+        await self._send(
+            ws,
+            protocol.printer_info(
+                name=self.options.name,
+                model=self.options.model,
+                status=self.status,
+                paper_width=self.options.paper_width,
+                device=self.device.name,
+                agent_version=AGENT_VERSION,
+                **info,
+            ),
+        )
+
+    async def _probe(self) -> tuple[str, str]:
+        """The printer's status word and what it said, asked in a thread (a probe may wait
+        seconds for an answer)."""
+        if not self.device.answers_status:
+            return "ready", ""
+        async with self.device_lock:
+            try:
+                problem = await asyncio.to_thread(self.device.probe)
+            except DeviceError as exc:
+                return "offline", str(exc)
+        return status_word(problem), problem or ""
+
+    async def _watch_printer(self, ws) -> None:
+        """Probe every --probe-interval seconds (0: only after a failed print) and send
+        `printer_info` when the status word changes."""
+        if not self.device.answers_status:
+            return
+        interval = self.options.probe_interval or None
+        while not self.stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.probe_soon.wait(), interval)
+            self.probe_soon.clear()
+            if self.device_lock.locked():
+                continue  # printing: the print's own outcome says how the printer is
+            status, message = await self._probe()
+            if status == self.status:
+                continue
+            logger.info(
+                "event=printer_status from=%s to=%s message=%s", self.status, status, message
+            )
+            self.status, self.status_message = status, message
+            await self._send_info(ws)
 
     async def _on_message(self, ws, queue: asyncio.Queue, message: dict[str, Any]) -> None:
         kind = message.get("type")
@@ -274,14 +337,18 @@ class Agent:
         else:
             data, content, device = self._receipt_bytes(job, interrupted), job.content, self.device
         try:
-            await asyncio.to_thread(device.print, data, content)
+            async with self.device_lock:
+                await asyncio.to_thread(device.print, data, content)
         except DeviceError as exc:
             self.state.finish(job.key, printed=False)
             await self._report(ws, job, "failed", str(exc))
             outcome = f"failed({exc})"
+            self.probe_soon.set()
         else:
             self.state.finish(job.key, printed=True)
             await self._report(ws, job, "completed", "打印成功")
+            if self.status != "ready":
+                self.probe_soon.set()  # it printed: someone has fixed it
             outcome = "completed" + ("(possible duplicate)" if interrupted else "")
         logger.info(
             "job=%s order=%s device=%s attempt=%s outcome=%s ms=%d",

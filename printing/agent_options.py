@@ -18,6 +18,16 @@ def _env(name: str, default: str | None = None) -> str | None:
     return os.environ.get(f"PRINT_AGENT_{name}") or default
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 <= value <= 3600:
+        raise argparse.ArgumentTypeError("must be between 0 and 3600 seconds")
+    return value
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m printing.agent",
@@ -71,6 +81,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="where printed job ids are kept (default ~/.shop-print-agent/NAME.json)",
     )
     parser.add_argument("--model", default=_env("MODEL", f"shop-print-agent {AGENT_VERSION}"))
+    parser.add_argument(
+        "--probe-interval",
+        type=_seconds,
+        default=_env("PROBE_INTERVAL", "10"),
+        help="ask the printer its status (paper out, cover open, offline) every this many "
+        "seconds and tell the server when it changes; 0 = only on connecting and after a "
+        "failed print (default 10)",
+    )
     parser.add_argument("--max-backoff", type=float, default=30.0, help=argparse.SUPPRESS)
     parser.add_argument("--log-level", default=_env("LOG_LEVEL", "INFO"))
     options = parser.parse_args(argv)

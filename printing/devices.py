@@ -36,6 +36,9 @@ class NetworkDevice:
     # How it is asked for its status: "escpos" (receipt printers, DLE EOT 1/2/4) or "tspl"
     # (label printers, <ESC>!?).
     language: str = "escpos"
+    # The agent probes it now and then: even without status queries, a refused connection
+    # says the printer is off.
+    answers_status = True
 
     def __post_init__(self) -> None:
         if self.language not in LANGUAGES:
@@ -114,6 +117,7 @@ class NetworkDevice:
 @dataclass
 class FileDevice:
     path: str
+    answers_status = False
 
     @property
     def name(self) -> str:
@@ -133,6 +137,8 @@ class FileDevice:
 @dataclass
 class CupsDevice:
     queue: str
+    # CUPS keeps the printer's state to itself; a raw queue has no way back.
+    answers_status = False
 
     @property
     def name(self) -> str:
@@ -179,10 +185,18 @@ class EscposDevice:
         except Exception as exc:
             raise DeviceError(f"cannot open {self.name}: {exc}") from None
 
+    # Probed: the device may be unplugged, and many USB and serial printers answer DLE EOT.
+    answers_status = True
+
     def probe(self) -> str | None:
+        """None when the printer can print or does not say; else what is wrong. Raises
+        DeviceError when it cannot be opened (unplugged, switched off, no permission)."""
         printer = self._open()
-        printer.close()
-        return None
+        try:
+            return _escpos_problem(printer)
+        finally:
+            with contextlib.suppress(Exception):
+                printer.close()
 
     def print(self, data: bytes, content: str = "") -> None:
         printer = self._open()
@@ -194,9 +208,34 @@ class EscposDevice:
             printer.close()
 
 
+def _escpos_problem(printer) -> str | None:
+    """Ask a python-escpos printer DLE EOT 1/2/4 as a network one is asked. A printer (or a
+    python-escpos version) that cannot be asked, or gives no answer, is taken to be fine:
+    not knowing must not stop it printing."""
+    query = getattr(printer, "query_status", None)
+    if query is None:
+        return None
+
+    def ask(command: bytes) -> int | None:
+        try:
+            answer = query(command)
+        except Exception:
+            # No read endpoint, a read timeout: this printer does not answer.
+            return None
+        return answer[0] if answer else None
+
+    status = ask(STATUS_PRINTER)
+    if status is None:
+        return None
+    cause = ask(STATUS_OFFLINE_CAUSE) if status & 0x08 else None
+    return status_problem(status, cause, ask(STATUS_PAPER))
+
+
 @dataclass
 class ConsoleDevice:
     """Draws the receipt in the terminal: try the whole chain without a printer."""
+
+    answers_status = False
 
     @property
     def name(self) -> str:

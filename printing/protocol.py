@@ -25,6 +25,8 @@ PRINTER_INFO_FIELDS = (
     "name",
     "model",
     "status",
+    # What the printer said about that status, for people ("paper out / 缺纸").
+    "status_message",
     "paper_width",
     "printer_type",
     "device",

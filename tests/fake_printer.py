@@ -11,11 +11,14 @@ DLE_EOT = b"\x10\x04"
 ONLINE = 0x16  # DLE EOT 1: fixed bits only, nothing wrong
 PAPER_OK = 0x12  # DLE EOT 4: paper present
 PAPER_OUT = 0x7E  # DLE EOT 4: roll paper end sensors set
+OFFLINE = 0x1E  # DLE EOT 1: offline bit set
+COVER_OPEN = 0x16  # DLE EOT 2: cover open bit set
+OFFLINE_CAUSE_NONE = 0x12  # DLE EOT 2: fixed bits only
 
 
 class FakePrinter:
     def __init__(self) -> None:
-        self.mode = "ok"  # ok | paper_out | no_status | hang | slow | refuse
+        self.mode = "ok"  # ok | paper_out | cover_open | no_status | hang | slow | refuse
         self.prints: list[bytes] = []
         self.status_queries = 0
         self._changed = threading.Condition()
@@ -75,12 +78,15 @@ class FakePrinter:
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _serve(self, conn: socket.socket) -> None:
-        if self.mode == "hang":
+        # One connection sees one state: a probe's DLE EOT 1/2/4 answers are never torn
+        # between two modes a test switches through.
+        mode = self.mode
+        if mode == "hang":
             # Accept and say nothing, ever: the client has to time out.
             time.sleep(60)
             conn.close()
             return
-        if self.mode == "slow":
+        if mode == "slow":
             # A printer busy with a long receipt: it answers, but late.
             time.sleep(1.5)
         data = b""
@@ -88,7 +94,7 @@ class FakePrinter:
         try:
             while chunk := conn.recv(65536):
                 data += chunk
-                data = self._answer(conn, data)
+                data = self._answer(conn, data, mode)
         except OSError:
             pass
         finally:
@@ -98,16 +104,19 @@ class FakePrinter:
                 self.prints.append(data)
                 self._changed.notify_all()
 
-    def _answer(self, conn: socket.socket, data: bytes) -> bytes:
+    def _answer(self, conn: socket.socket, data: bytes, mode: str) -> bytes:
         """Answer and strip every complete DLE EOT query in `data`."""
         while (index := data.find(DLE_EOT)) != -1 and len(data) > index + 2:
             query = data[index + 2]
             data = data[:index] + data[index + 3 :]
             self.status_queries += 1
-            if self.mode == "no_status":
+            if mode == "no_status":
                 continue
+            cover_open = mode == "cover_open"
             if query == 4:
-                conn.sendall(bytes([PAPER_OUT if self.mode == "paper_out" else PAPER_OK]))
+                conn.sendall(bytes([PAPER_OUT if mode == "paper_out" else PAPER_OK]))
+            elif query == 1:
+                conn.sendall(bytes([OFFLINE if cover_open else ONLINE]))
             else:
-                conn.sendall(bytes([ONLINE if query == 1 else 0x12]))
+                conn.sendall(bytes([COVER_OPEN if cover_open else OFFLINE_CAUSE_NONE]))
         return data

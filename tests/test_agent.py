@@ -114,6 +114,7 @@ def test_help_and_bad_options():
         "--encoding",
         "--paper-width",
         "--state-file",
+        "--probe-interval",
         "PRINT_AGENT_",
     ):
         assert option in shown.stdout

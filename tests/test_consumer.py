@@ -139,6 +139,41 @@ async def test_printer_info_binds_the_socket_and_is_kept():
     assert connection.closed_at is not None
 
 
+async def test_a_second_printer_info_updates_the_status_and_keeps_the_socket_and_its_job():
+    """The agent says printer_info again when its printer's status changes (issue 17)."""
+    printer = await create_printer("厨房打印机")
+    client = await connect(printer="厨房打印机")
+    order = await confirmed_order()
+    job_id = (await receive(client, "new_order"))["order"]["job_id"]
+
+    await client.send_json_to(
+        protocol.printer_info(
+            name="厨房打印机",
+            model="TM-T88V",
+            status="paper_out",
+            status_message="paper out / 缺纸",
+        )
+    )
+    ack = await receive(client, "printer_info_ack")
+    assert ack["printer"]["id"] == printer.pk
+    connection = await database_sync_to_async(PrinterConnection.objects.get)()
+    assert (connection.printer_id, connection.reported_status) == (printer.pk, "paper_out")
+    assert connection.printer_info["status_message"] == "paper out / 缺纸"
+    # Still the one socket holding the job: not offered again, and its report counts.
+    assert await client.receive_nothing(timeout=0.5)
+    await client.send_json_to(protocol.print_status(job_id=job_id, status="completed"))
+    await client.send_json_to(protocol.ping())
+    await receive(client, "pong")
+    assert (await job(order=order)).status == "completed"
+
+    await client.send_json_to(protocol.printer_info(name="厨房打印机", status="ready"))
+    await receive(client, "printer_info_ack")
+    await database_sync_to_async(connection.refresh_from_db)()
+    assert (connection.reported_status, connection.printer_id) == ("ready", printer.pk)
+    assert "status_message" not in connection.printer_info
+    await client.disconnect()
+
+
 async def test_an_unknown_printer_name_is_told_it_gets_only_unaddressed_jobs():
     client = await connect()
     await client.send_json_to(protocol.printer_info(name="不存在的打印机"))

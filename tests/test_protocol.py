@@ -172,3 +172,15 @@ def test_printer_info_keeps_only_known_scalar_fields_cut_to_size():
         "firmware": "f" * protocol.MAX_NAME_LENGTH,
         "vendor": True,
     }
+
+
+def test_printer_info_keeps_the_status_and_the_printers_words_for_it():
+    frame = json.dumps(
+        protocol.printer_info(
+            name="厨房打印机", status="paper_out", status_message="paper out / 缺纸" + "!" * 500
+        )
+    )
+    parsed = protocol.parse_client_message(frame)
+    assert parsed.status == "paper_out"
+    assert parsed.info["status"] == "paper_out"
+    assert parsed.info["status_message"] == ("paper out / 缺纸" + "!" * 500)[:100]
