@@ -11,7 +11,7 @@ from printing.agent import Agent, status_word
 from printing.agent_options import parse_args
 from printing.devices import CupsDevice, DeviceError, EscposDevice, _escpos_problem, parse_device
 from printing.escpos_encode import status_problem
-from printing.models import PrinterConnection
+from printing.models import Alert, PrinterConnection
 from printing.tspl import tspl_status_problem
 from tests.fake_printer import FakePrinter
 from tests.helpers import confirmed_order, eventually, job_status
@@ -258,6 +258,11 @@ async def test_the_server_keeps_the_status_the_agent_reports(print_server, fake_
             lambda: (c := kitchen_connection()) and c.reported_status == "paper_out" and c
         )
         assert paper_out.printer_info["status_message"] == "paper out / 缺纸"
+        # The server raises it: an open paper_out alert for the kitchen printer.
+        alert = await eventually(
+            lambda: Alert.objects.filter(kind="paper_out", resolved_at=None).first()
+        )
+        assert alert.message == "厨房打印机缺纸"
 
         fake_printer.mode = "ok"
         ready = await eventually(
@@ -265,6 +270,7 @@ async def test_the_server_keeps_the_status_the_agent_reports(print_server, fake_
         )
         # The same socket, still the kitchen printer's: it prints the next order.
         assert ready.pk == paper_out.pk
+        await eventually(lambda: Alert.objects.get(pk=alert.pk).resolved_at is not None)
         assert "status_message" not in ready.printer_info
         order_ = await confirmed_order()
         await eventually(lambda: job_status(order_) == "completed")

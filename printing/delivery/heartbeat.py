@@ -67,6 +67,7 @@ class Heartbeat:
                     if await db(jobs_maintain)() + await db(jobs_failover)():
                         self.wake.set()
                     self.outages.ok("database")
+                    await self._alerts()
                 if now - last_beat >= settings.PRINT_HEARTBEAT_INTERVAL:
                     last_beat = now
                     await self._beat()
@@ -76,6 +77,16 @@ class Heartbeat:
                 self.outages.failed("database", exc)
             except Exception:
                 logger.exception("housekeeping failed; retrying")
+
+    async def _alerts(self) -> None:
+        # With the queue's housekeeping (every 2 s at most), so a banner follows its
+        # condition within seconds; on its own, so a failing check cannot stop delivery.
+        try:
+            await db(alerts_evaluate)()
+        except DatabaseError:
+            raise
+        except Exception:
+            logger.exception("alert evaluation failed; retrying")
 
     async def _ping_quiet(self, now: float) -> None:
         due = self.book.due_for_ping(now=now, interval=settings.PRINT_PING_INTERVAL)
@@ -100,10 +111,3 @@ class Heartbeat:
         checked, self.printers_checked_at = self.printers_checked_at, timezone.now()
         await self.recheck(self.book.printers(), checked - RECHECK_MARGIN)
         await self.groups.renew(self.book.printers())
-        # Last, and on its own: a failing alert check must not stop the delivery's chores.
-        try:
-            await db(alerts_evaluate)()
-        except DatabaseError:
-            raise
-        except Exception:
-            logger.exception("alert evaluation failed; retrying next beat")

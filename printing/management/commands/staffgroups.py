@@ -18,6 +18,9 @@ CASHIER = [
     "printing.view_printjob",
     "printing.add_printjob",
     "printing.change_printjob",
+    # Alerts: see them and acknowledge them (the board's 知道了 and the admin's action).
+    "printing.view_alert",
+    "printing.change_alert",
 ]
 MANAGER = [
     *CASHIER,
