@@ -13,7 +13,8 @@ import pytest
 import websockets
 
 from printing import protocol
-from printing.agent import DUPLICATE_BANNER, Agent, Job
+from printing.agent import DUPLICATE_BANNER, Agent
+from printing.agent_jobs import Job
 from printing.agent_options import parse_args
 from printing.agent_state import AgentState
 from printing.labels import LabelSpec, cup_labels, labels_text, labels_to_json
