@@ -117,21 +117,26 @@ def orders_print(*, order_ids: Collection[int]) -> list[PrintJob]:
         )
         if not orders:
             return []
-        profile = ShopProfile.current()
-        pickup_numbers_assign(orders=orders, at=timezone.now(), prefix=profile.pickup_prefix)
-        _save_fields(orders, ["pickup_day", "pickup_number"])
-        return print_jobs_enqueue_for_orders(orders=orders, profile=profile)
+        return _numbered_and_printed(orders, at=timezone.now(), fields=[])
 
 
 def _confirmed(orders: list[Order], at: datetime) -> None:
-    # bulk_update, not save(): the post_save adapter is for saves made elsewhere; here the
+    # An UPDATE, not save(): the post_save adapter is for saves made elsewhere; here the
     # jobs are written explicitly, once, and the status and number are one statement.
-    profile = ShopProfile.current()
     for order in orders:
         order.status, order.confirmed_at = Order.Status.CONFIRMED, at
+    _numbered_and_printed(orders, at=at, fields=["status", "confirmed_at"])
+
+
+def _numbered_and_printed(
+    orders: list[Order], *, at: datetime, fields: list[str]
+) -> list[PrintJob]:
+    """Give the orders their pickup numbers, save them with `fields` in one UPDATE, and write
+    their tickets."""
+    profile = ShopProfile.current()
     pickup_numbers_assign(orders=orders, at=at, prefix=profile.pickup_prefix)
-    _save_fields(orders, ["status", "confirmed_at", "pickup_day", "pickup_number"])
-    print_jobs_enqueue_for_orders(orders=orders, profile=profile)
+    _save_fields(orders, [*fields, "pickup_day", "pickup_number"])
+    return print_jobs_enqueue_for_orders(orders=orders, profile=profile)
 
 
 def _save_fields(orders: list[Order], fields: list[str]) -> None:

@@ -10,7 +10,6 @@ from functools import wraps
 import redis
 from django.conf import settings
 from django.contrib import admin
-from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import QuerySet
 from django.forms import modelform_factory
@@ -255,16 +254,13 @@ SampleForm = modelform_factory(PrinterConfig, fields=SAMPLE_FIELDS)
 def printer_sample_preview(request: HttpRequest) -> HttpResponse:
     """A sample order as a printer with these settings would print it (nothing is saved)."""
     form = SampleForm(request.POST)
-    # A name already taken is fine for a preview: the printer's own form checks it.
-    form.errors.pop("name", None) if form.is_bound and not form.is_valid() else None
-    if form.errors:
-        return _invalid(form.errors)
-    printer = form.save(commit=False)
+    # The form runs the printer's own checks (label sizes, the ESC/POS profile); a name
+    # already taken is fine for a preview: the printer's own form refuses it on saving.
+    errors = {name: messages for name, messages in form.errors.items() if name != "name"}
+    if errors:
+        return _invalid(errors)
     try:
-        printer.full_clean(exclude=["name", "port", "ip_address"], validate_unique=False)
-        preview = printer_bytes.sample_preview(printer=printer, profile=ShopProfile.current())
-    except ValidationError as exc:
-        return _invalid(exc.message_dict)
+        preview = printer_bytes.sample_preview(printer=form.instance, profile=ShopProfile.current())
     except ValueError as exc:
         return error("invalid_field", str(exc), 400)
     return _png(preview)

@@ -2,40 +2,18 @@
 `<ESC>!?` with one status byte, as a real one does; `parse_tspl` reads what it was sent back
 into labels, so tests check what would come out on paper."""
 
-import contextlib
 import re
 import socket
-import threading
 from dataclasses import dataclass, field
 
 from printing.tspl import HEAD_OPEN, PAPER_EMPTY, TSPL_STATUS
+from tests.fake_printer import FakeTcpPrinter
 
 STATUS_BYTES = {"ok": 0x00, "paper_empty": PAPER_EMPTY, "head_open": HEAD_OPEN}
 
 
-class FakeLabelPrinter:
-    def __init__(self) -> None:
-        self.mode = "ok"  # ok | paper_empty | head_open
-        self.prints: list[bytes] = []
-        self.status_queries = 0
-        self._changed = threading.Condition()
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self._listener.getsockname()[1]
-        self._running = True
-        self._open_sockets: list[socket.socket] = []
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    @property
-    def device(self) -> str:
-        return f"network:127.0.0.1:{self.port}"
-
-    def close(self) -> None:
-        self._running = False
-        with contextlib.suppress(OSError):
-            self._listener.shutdown(socket.SHUT_RDWR)
-        self._listener.close()
-        for sock in self._open_sockets:
-            sock.close()
+class FakeLabelPrinter(FakeTcpPrinter):
+    """Its `mode`: ok | paper_empty | head_open."""
 
     def wait_for_prints(self, count: int, *, within: float = 10.0) -> list[bytes]:
         """Wait until `count` connections have ended with bytes; returns them."""
@@ -44,15 +22,6 @@ class FakeLabelPrinter:
             prints = list(self.prints)
         assert found, f"{len(prints)}/{count} connections printed"
         return prints
-
-    def _accept(self) -> None:
-        while self._running:
-            try:
-                conn, _ = self._listener.accept()
-            except OSError:
-                return
-            self._open_sockets.append(conn)
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _serve(self, conn: socket.socket) -> None:
         data = b""

@@ -16,9 +16,12 @@ COVER_OPEN = 0x16  # DLE EOT 2: cover open bit set
 OFFLINE_CAUSE_NONE = 0x12  # DLE EOT 2: fixed bits only
 
 
-class FakePrinter:
+class FakeTcpPrinter:
+    """A printer's raw TCP port (9100 on a real one) on 127.0.0.1: each connection is served
+    in a thread by the subclass's `_serve`, which records what was printed in `prints`."""
+
     def __init__(self) -> None:
-        self.mode = "ok"  # ok | paper_out | cover_open | no_status | hang | slow | refuse
+        self.mode = "ok"
         self.prints: list[bytes] = []
         self.status_queries = 0
         self._changed = threading.Condition()
@@ -31,6 +34,30 @@ class FakePrinter:
     @property
     def device(self) -> str:
         return f"network:127.0.0.1:{self.port}"
+
+    def close(self) -> None:
+        self._running = False
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)
+        self._listener.close()
+        for sock in self._open_sockets:
+            sock.close()
+
+    def _accept(self) -> None:
+        while self._running:
+            try:
+                conn, _ = self._listener.accept()
+            except OSError:
+                return
+            self._open_sockets.append(conn)
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        raise NotImplementedError
+
+
+class FakePrinter(FakeTcpPrinter):
+    """Its `mode`: ok | paper_out | cover_open | no_status | hang | slow | refuse."""
 
     def refuse(self) -> None:
         """Stop listening: connections are refused, as from a printer switched off."""
@@ -46,14 +73,6 @@ class FakePrinter:
         self.mode = "ok"
         threading.Thread(target=self._accept, daemon=True).start()
 
-    def close(self) -> None:
-        self._running = False
-        with contextlib.suppress(OSError):
-            self._listener.shutdown(socket.SHUT_RDWR)
-        self._listener.close()
-        for sock in self._open_sockets:
-            sock.close()
-
     def received(self) -> bytes:
         with self._changed:
             return b"".join(self.prints)
@@ -67,15 +86,6 @@ class FakePrinter:
             everything = b"".join(self.prints)
         assert found, f"{needle!r} printed {everything.count(needle)}/{count} times"
         return everything
-
-    def _accept(self) -> None:
-        while self._running:
-            try:
-                conn, _ = self._listener.accept()
-            except OSError:
-                return
-            self._open_sockets.append(conn)
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _serve(self, conn: socket.socket) -> None:
         # One connection sees one state: a probe's DLE EOT 1/2/4 answers are never torn

@@ -131,12 +131,18 @@ def port_is_free(port: int) -> bool:
     return True
 
 
-def test_the_seed_python_client_runs_unchanged(print_server, make_printer, make_order):
-    """The shop's own example, verbatim, against the default port 8765."""
+def require_seed_ports() -> None:
+    """The seed's clients dial 8765 (and its page 5000): a `make run` beside the tests holds
+    them. Skipped on a developer's machine then; under CI=true the ports must be free."""
     if not port_is_free(8765) or not port_is_free(5000):
         if os.environ.get("CI") == "true":
             pytest.fail("ports 8765 and 5000 must be free for the seed client test")
         pytest.skip("ports 8765/5000 are in use here (is `make run` running?)")
+
+
+def test_the_seed_python_client_runs_unchanged(print_server, make_printer, make_order):
+    """The shop's own example, verbatim, against the default port 8765."""
+    require_seed_ports()
     make_printer("厨房打印机")
     server = print_server(http_port=5000, ws_port=8765)
     client = subprocess.Popen(
@@ -170,10 +176,7 @@ def test_the_seed_python_client_as_a_station_prints_its_make_ticket_and_the_void
     """A station printer's tickets reach the unchanged seed client as `new_order` text: the
     make ticket with only its items, then, once it has printed and the order is cancelled,
     the void ticket."""
-    if not port_is_free(8765) or not port_is_free(5000):
-        if os.environ.get("CI") == "true":
-            pytest.fail("ports 8765 and 5000 must be free for the seed client test")
-        pytest.skip("ports 8765/5000 are in use here (is `make run` running?)")
+    require_seed_ports()
     tea = Category.objects.create(name="奶茶")
     make_printer("厨房打印机", role=PrinterConfig.Role.STATION).categories.set([tea])
     print_server(http_port=5000, ws_port=8765)
