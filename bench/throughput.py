@@ -33,8 +33,12 @@ from bench.harness import (
 from tests.support.web import StaffSession
 
 
-def confirm_process(seconds: float, batch: int, order_ids: list[int], results) -> None:
-    """A confirming process of its own (one Python process would be held back by its GIL)."""
+def confirm_process(seconds: float, batch: int, order_ids: list[int], ready, go, results) -> None:
+    """A confirming process of its own (one Python process would be held back by its GIL).
+
+    It loads Django, says so, and waits for the clock: a spawned process takes seconds to
+    start on a busy machine, which must not count inside a window of a few seconds.
+    """
     import django
 
     django.setup()
@@ -42,6 +46,8 @@ def confirm_process(seconds: float, batch: int, order_ids: list[int], results) -
 
     from orders.services import order_confirm, orders_confirm
 
+    ready.put(True)
+    go.wait()
     confirmed, deadline, start = [], time.monotonic() + seconds, 0
     while start < len(order_ids) and time.monotonic() < deadline:
         chunk, start = order_ids[start : start + batch], start + batch
@@ -54,23 +60,39 @@ def confirm_process(seconds: float, batch: int, order_ids: list[int], results) -
     results.put(confirmed)
 
 
-def confirm_over_orm(args, placed: list[int], confirmed: list[int]) -> None:
+def orm_confirmers(args, placed: list[int], confirmed: list[int]) -> threading.Thread:
+    """Starts the confirming processes and waits until each is ready; the thread returned
+    lets them go and collects what they confirmed."""
     context = multiprocessing.get_context("spawn")
-    results = context.Queue()
+    ready, go, results = context.Queue(), context.Event(), context.Queue()
     share = -(-len(placed) // args.confirmers)
     workers = [
         context.Process(
             target=confirm_process,
-            args=(args.seconds, args.batch, placed[i * share : (i + 1) * share], results),
+            args=(
+                args.seconds,
+                args.batch,
+                placed[i * share : (i + 1) * share],
+                ready,
+                go,
+                results,
+            ),
         )
         for i in range(args.confirmers)
     ]
     for worker in workers:
         worker.start()
     for _ in workers:
-        confirmed.extend(results.get())
-    for worker in workers:
-        worker.join()
+        ready.get(timeout=120)
+
+    def collect() -> None:
+        go.set()
+        for _ in workers:
+            confirmed.extend(results.get())
+        for worker in workers:
+            worker.join()
+
+    return threading.Thread(target=collect)
 
 
 def place_orders(count: int) -> list[int]:
@@ -110,7 +132,7 @@ def confirmers(args, http: str, stop: threading.Event, placed: list[int], confir
             threading.Thread(target=confirm_over_http, args=(staff, stop, placed, confirmed))
             for staff in sessions
         ]
-    return [threading.Thread(target=confirm_over_orm, args=(args, placed, confirmed))]
+    return [orm_confirmers(args, placed, confirmed)]
 
 
 async def run(args) -> dict:

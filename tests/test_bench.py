@@ -57,7 +57,10 @@ def check_tables(markdown: str, backend: str) -> None:
         assert int(row["Jobs"]) == (2 if row["Mode"] == "cross-process" else 3)
         assert float(row["p50 ms"]) <= float(row["p99 ms"]) <= float(row["max ms"])
     for row in throughput:
-        assert float(row["Jobs/s completed"]) > 0
+        # A quick run's window is a second or two, mostly the server catching up with a burst
+        # (SQLite has one writer): the figure can be 0 there; that every confirmed job came
+        # out once is checked by the direct run below.
+        assert float(row["Jobs/s completed"]) >= 0
         assert (row["Lost"], row["Duplicates"]) == ("0", "0")
     for row in idle:
         assert row["Alive"] == row["Sockets"] == "5"
@@ -92,6 +95,13 @@ def test_each_benchmark_prints_its_figures_for_a_person_and_as_json():
     result = json.loads(line)
     assert result["bench"] == "latency.addressed"
     assert (result["sockets"], result["jobs"], result["duplicates"]) == (2, 2, 0)
+
+
+def test_the_throughput_benchmark_sees_every_confirmed_order_printed_once():
+    line = bench("throughput", "--via", "orm", "--batch", "20", "--confirmers", "2",
+                 "--seconds", "1", "--max-rate", "50", "--json").stdout  # fmt: skip
+    result = json.loads(line)
+    assert (result["confirmed"], result["lost"], result["duplicates"]) == (50, 0, 0)
 
 
 @pytest.mark.postgres
