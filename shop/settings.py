@@ -53,8 +53,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    "ninja",
     "orders",
     "printing",
+    "integrations",
 ]
 
 MIDDLEWARE = [

@@ -20,6 +20,7 @@ class Alert(models.Model):
         JOB_STUCK = "job_stuck", _("Ticket not printed")
         JOB_FAILED = "job_failed", _("Ticket failed")
         ORDER_WAITING = "order_waiting", _("Order waiting for confirmation")
+        WEBHOOK_DISABLED = "webhook_disabled", _("Webhook endpoint disabled")
 
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
     # What the condition is about, e.g. "printer:3" or "order:12": one open alert each.
