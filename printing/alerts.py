@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from integrations.models import WebhookEndpoint
 from orders.models import Order
 from printing import selectors
 from printing.delivery.bell import jobs_announce, ring_on_commit
@@ -144,6 +145,7 @@ def _conditions(now: datetime) -> list[Condition]:
     failed = _jobs(status__in=(Status.FAILED, Status.EXPIRED), created_at__gte=now - LOOKBACK)
     found += _job_conditions(Kind.JOB_FAILED, "打印失败", failed, printers)
     found += _order_conditions(now)
+    found += _webhook_conditions()
     return found
 
 
@@ -250,6 +252,21 @@ def _order_conditions(now: datetime) -> list[Condition]:
             )
         )
     return found
+
+
+def _webhook_conditions() -> list[Condition]:
+    """Endpoints the sender disabled after failing too long; resolved when staff re-enable
+    (or delete) them."""
+    hours = settings.PRINT_WEBHOOK_GIVE_UP_AFTER
+    disabled = WebhookEndpoint.objects.filter(is_active=False, disabled_at__isnull=False)
+    return [
+        Condition(
+            kind=Kind.WEBHOOK_DISABLED,
+            subject=f"webhook:{pk}",
+            message=f"Webhook {url} 已停用：连续 {hours:g} 小时投递失败",
+        )
+        for pk, url in disabled.values_list("pk", "url")
+    ]
 
 
 def _numbers(jobs: list[dict]) -> str:

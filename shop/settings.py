@@ -293,3 +293,14 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 PRINT_NETWORK_WORKERS = env_int("PRINT_NETWORK_WORKERS", 4, minimum=1)
 PRINT_NETWORK_PROBE_INTERVAL = env_float("PRINT_NETWORK_PROBE_INTERVAL", 10.0, minimum=0.5)
 PRINT_NETWORK_TIMEOUT = env_float("PRINT_NETWORK_TIMEOUT", 5.0, minimum=0.5)
+# Webhooks: each request waits this long for an answer; this many run at once per process
+# (an endpoint that keeps failing gets one of them at a time); the outbox is polled this
+# often. A failed delivery is retried after 10 s, 20 s, 40 s … at most an hour apart, and given
+# up this many hours after its event; an endpoint whose every delivery failed that long is
+# disabled (with an alert). Delivered and given-up deliveries are kept this many days.
+PRINT_WEBHOOK_TIMEOUT = env_float("PRINT_WEBHOOK_TIMEOUT", 5.0, minimum=0.5)
+PRINT_WEBHOOK_CONCURRENCY = env_int("PRINT_WEBHOOK_CONCURRENCY", 8, minimum=1)
+PRINT_WEBHOOK_POLL_INTERVAL = env_float("PRINT_WEBHOOK_POLL_INTERVAL", 0.5, minimum=0.05)
+PRINT_WEBHOOK_RETRY_BASE = env_float("PRINT_WEBHOOK_RETRY_BASE", 10.0, minimum=0.1)
+PRINT_WEBHOOK_GIVE_UP_AFTER = env_float("PRINT_WEBHOOK_GIVE_UP_AFTER", 24.0, minimum=0.01)
+PRINT_WEBHOOK_HISTORY_DAYS = env_int("PRINT_WEBHOOK_HISTORY_DAYS", 7, minimum=1)

@@ -20,6 +20,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import DatabaseError
 
+from integrations.webhooks.sender import WebhookSender
 from printing import access, protocol
 from printing.delivery import presence
 from printing.delivery.bell import BELL, RECHECK, WAKE
@@ -60,6 +61,8 @@ class Dispatcher:
             recheck=self.sockets_recheck,
         )
         self.network: NetworkPrinting | None = None
+        # Webhooks go out from every server process, off the printing path.
+        self.webhooks = WebhookSender(self.outages)
         self.server_id: int | None = None
         # This database's id, for `welcome` (see presence.server_instance).
         self.instance: str | None = None
@@ -82,11 +85,13 @@ class Dispatcher:
             self.loop.create_task(self.heartbeat.run(), name="print-heartbeat"),
             self.loop.create_task(self.network.run(), name="print-network"),
             self.loop.create_task(self.recorder.run(), name="print-record"),
+            self.loop.create_task(self.webhooks.run(), name="webhook-sender"),
         ]
         logger.info("server=%s event=dispatcher_started layer=%s", self.server_id, layer_name)
 
     async def stop(self) -> None:
         self.stopping = self.recorder.stopping = self.heartbeat.stopping = True
+        self.webhooks.stopping = True
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
@@ -94,6 +99,7 @@ class Dispatcher:
             await self.recorder.flush()
         if self.network is not None:
             await self.network.stop()
+        await self.webhooks.stop()
         for sock in self.book.sockets.values():
             sock.open = False
         self.book.sockets.clear()
