@@ -152,6 +152,18 @@ def test_a_claim_takes_the_oldest_of_each_subject_once_and_leases_it(settings):
 
 
 @pytest.mark.django_db
+def test_a_subject_held_back_by_a_failing_event_does_not_hold_up_the_others():
+    hook = endpoint_create("http://127.0.0.1:9/hook")
+    # job:1's first event is waiting for its retry; forty more of job:1 wait behind it.
+    delivery_create(hook, subject="job:1", attempts=1, next_attempt_at=hours_ago(-1))
+    for _ in range(40):
+        delivery_create(hook, subject="job:1")
+    later = delivery_create(hook, subject="job:2")
+    claims = deliveries_claim(limit=1, in_flight={}, per_endpoint=1)
+    assert [c.delivery_id for c in claims] == [later.pk]
+
+
+@pytest.mark.django_db
 def test_an_endpoint_gets_its_share_of_slots_and_a_failing_one_a_single_slot():
     healthy = endpoint_create("http://127.0.0.1:9/a")
     failing = endpoint_create("http://127.0.0.1:9/b", failing_since=timezone.now())
