@@ -43,7 +43,8 @@ def test_a_key_does_what_its_scopes_allow_and_nothing_else(client):
         ("post", "/api/jobs", {"printer": "收银台", "content": "x"}),
         ("get", "/api/alerts", None),
         ("get", "/api/webhooks", None),
-        ("post", "/api/webhooks", {"url": "http://h/x", "secret": "s" * 16, "events": ["job.failed"]}),
+        ("post", "/api/webhooks", {"url": "http://h/x", "secret": "s" * 16,
+                                   "events": ["job.failed"]}),
     ]:  # fmt: skip
         refused = call(client, method, url, payload, key=writer)
         assert refused.status_code == 403, url
