@@ -20,15 +20,17 @@ def api_key_create(*, name: str, scopes: Iterable[str], actor: str) -> tuple[Api
     unknown = set(scopes) - set(Scope.values)
     if unknown:
         raise ValueError(f"unknown scopes: {', '.join(sorted(unknown))}")
+    key = ApiKey(name=name, scopes=scopes, created_by=actor[:150])
+    return key, api_key_issue(key=key)
+
+
+def api_key_issue(*, key: ApiKey) -> str:
+    """Save a new key (unsaved `key`, its name and scopes set) and return the key itself:
+    the only time anyone sees it."""
     raw = api_key_new()
-    key = ApiKey.objects.create(
-        name=name,
-        prefix=raw[:12],
-        key_hash=api_key_hash(raw),
-        scopes=scopes,
-        created_by=actor[:150],
-    )
-    return key, raw
+    key.prefix, key.key_hash = raw[:12], api_key_hash(raw)
+    key.save()
+    return raw
 
 
 def api_key_revoke(*, key_id: int) -> bool:
