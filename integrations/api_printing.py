@@ -8,7 +8,8 @@ from printing import views
 
 router = Router(tags=["printing"])
 
-BEARER = [{"BearerAuth": []}]
+# The same scheme as the other operations (named after integrations.api_auth.KeyOrStaff).
+BEARER = [{"KeyOrStaff": []}]
 TEXT_JOB = {
     "requestBody": {
         "required": True,

@@ -41,3 +41,14 @@ def test_the_docs_page_loads_its_viewer_from_this_server(client):
     assert "/api/schema" in html
     assert "swagger-ui-bundle.js" in html
     assert "cdn" not in html.lower()
+
+
+@pytest.mark.django_db
+def test_every_operation_but_the_docs_needs_a_declared_key(client):
+    schema = client.get("/api/schema").json()
+    schemes = set(schema["components"]["securitySchemes"])
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            assert operation.get("security"), (path, method)
+            for requirement in operation["security"]:
+                assert set(requirement) <= schemes, (path, method, requirement)
