@@ -8,6 +8,7 @@ from typing import TypedDict
 from django.db import connection, transaction
 from django.utils import timezone
 
+from integrations.outbox import order_cancelled_record
 from orders.models import Category, Order, OrderItem, PickupCounter, ShopProfile
 from printing.models import PrintJob
 from printing.services import print_jobs_enqueue_for_orders, print_jobs_void
@@ -185,6 +186,7 @@ def order_cancel(*, order_id: int, actor: str = "server") -> Order:
             Order.objects.filter(pk=order.pk).update(status=order.status)
             if was_confirmed:
                 print_jobs_void(order=order, actor=actor)
+            order_cancelled_record(order=order, actor=actor)
     return _found(order, order_id)
 
 

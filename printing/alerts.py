@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from integrations.models import WebhookEndpoint
+from integrations.outbox import alerts_record
 from orders.models import Order
 from printing import selectors
 from printing.delivery.bell import jobs_announce, ring_on_commit
@@ -72,8 +73,7 @@ def alerts_evaluate(*, now: datetime | None = None) -> Changes:
         for key, c in wanted.items()
         if key not in open_alerts
     ]
-    # Another process may have opened the same one a moment ago: the constraint keeps one.
-    Alert.objects.bulk_create(new, ignore_conflicts=True)
+    opened = [alert for alert in new if _opened(alert)]
     changed = []
     for key, alert in open_alerts.items():
         condition = wanted.get(key)
@@ -82,14 +82,37 @@ def alerts_evaluate(*, now: datetime | None = None) -> Changes:
             changed.append(alert)
     if changed:
         Alert.objects.bulk_update(changed, ["message", "job_ids"])
-    gone = [alert.pk for key, alert in open_alerts.items() if key not in wanted]
-    resolved = Alert.objects.filter(pk__in=gone, resolved_at=None).update(resolved_at=now)
-    for alert in new:
+    resolved = [
+        alert for key, alert in open_alerts.items() if key not in wanted and _resolved(alert, now)
+    ]
+    for alert in opened:
         logger.info("alert=%s subject=%s event=opened message=%r", alert.kind, alert.subject,
                     alert.message)  # fmt: skip
-    if new:
-        _alarm_slips([(alert.kind, alert.subject) for alert in new])
-    return Changes(opened=len(new), resolved=resolved)
+    if opened:
+        _alarm_slips([(alert.kind, alert.subject) for alert in opened])
+    return Changes(opened=len(opened), resolved=len(resolved))
+
+
+def _opened(alert: Alert) -> bool:
+    """Open it, with its webhooks, unless another process opened the same one a moment ago
+    (the open-once constraint keeps theirs)."""
+    try:
+        with transaction.atomic():
+            alert.save(force_insert=True)
+            alerts_record(opened=[alert], resolved=[])
+    except IntegrityError:
+        return False
+    return True
+
+
+def _resolved(alert: Alert, now: datetime) -> bool:
+    """Resolve it, with its webhooks, unless another process just did."""
+    with transaction.atomic():
+        if not Alert.objects.filter(pk=alert.pk, resolved_at=None).update(resolved_at=now):
+            return False
+        alert.resolved_at = now
+        alerts_record(opened=[], resolved=[alert])
+    return True
 
 
 def alert_acknowledge(*, alert_id: int, actor: str) -> Alert | None:

@@ -6,10 +6,6 @@ app_name = "printing"
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
-    path("api/printers/status", views.printers_status, name="printers_status"),
-    path("api/jobs", views.job_create, name="job_create"),
-    path("api/alerts", views.alerts_list, name="alerts"),
-    path("api/alerts/<int:alert_id>/ack", views.alert_acknowledge, name="alert_acknowledge"),
     path("admin/print/", views.dashboard, name="dashboard"),
     path("admin/print/data", views.dashboard_data, name="dashboard_data"),
     path("admin/print/test-print", views.test_print, name="test_print"),

@@ -1,7 +1,7 @@
 """The JSON API: printer status for dashboards and monitoring, and jobs from integrations.
 
-Staff sessions may call it from the browser; other servers send one of PRINT_API_KEYS as
-`Authorization: Bearer KEY`.
+Staff sessions may call it from the browser; other servers send an API key (made in the
+admin, with scopes, or one of PRINT_API_KEYS) as `Authorization: Bearer KEY`.
 """
 
 import json
@@ -14,41 +14,35 @@ from django.db import connection
 from django.db.models import QuerySet
 from django.forms import modelform_factory
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from integrations.access import ApiError, caller_identify
+from integrations.models import Scope
 from orders.models import ShopProfile
-from printing import access, alerts, printer_bytes, protocol, selectors, services
+from printing import alerts, printer_bytes, protocol, selectors, services
 from printing.models import TEST_CLIENT_PERMISSION, PrinterConfig, PrintJob
 from printing.paper import printable
 from shop.web import error, staff_actor, staff_json, staff_page, ui_labels
 
 
-def api_view(permission: str):
-    """An API key, or a staff session (with its CSRF protection) holding this model
-    permission; no credentials get 401, staff without the permission 403."""
+def api_view(permission: str, *, scope: str):
+    """An API key with this scope (or one of PRINT_API_KEYS), or a staff session (with its
+    CSRF protection) holding this model permission; no credentials get 401, a key without
+    the scope or staff without the permission 403."""
 
     def decorate(view):
         @csrf_exempt
         @wraps(view)
         def wrapped(request: HttpRequest, *args, **kwargs):
-            scheme, _, key = request.headers.get("Authorization", "").partition(" ")
-            if scheme.lower() == "bearer" and access.api_key_valid(
-                key.strip(), settings.PRINT_API_KEYS
-            ):
-                request.api_actor = "api"
-            elif request.user.is_authenticated and request.user.is_staff:
-                rejected = CsrfViewMiddleware(lambda r: None).process_view(request, view, args, {})
-                if rejected is not None:
-                    return error("csrf", "CSRF check failed", 403)
-                if not request.user.has_perm(permission):
-                    return error("forbidden", f"permission required: {permission}", 403)
-                request.api_actor = staff_actor(request.user)
-            else:
-                return error("unauthorized", "staff login or API key required", 401)
+            try:
+                request.api_actor = caller_identify(
+                    request, scope=scope, permission=permission
+                ).actor
+            except ApiError as refused:
+                return error(refused.code, refused.message, refused.status)
             return view(request, *args, **kwargs)
 
         return wrapped
@@ -57,13 +51,13 @@ def api_view(permission: str):
 
 
 @require_GET
-@api_view("printing.view_printerconfig")
+@api_view("printing.view_printerconfig", scope=Scope.PRINTERS_READ)
 def printers_status(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"printers": selectors.printers_status()})
 
 
 @require_POST
-@api_view("printing.add_printjob")
+@api_view("printing.add_printjob", scope=Scope.JOBS_WRITE)
 def job_create(request: HttpRequest) -> JsonResponse:
     """POST {"printer": name or id, "content": text, "copies": 1, "priority": 5}."""
     try:
@@ -181,14 +175,14 @@ def ticket(request: HttpRequest) -> JsonResponse:
 
 
 @require_GET
-@api_view("printing.view_printjob")
+@api_view("printing.view_printjob", scope=Scope.ALERTS_READ)
 def alerts_list(request: HttpRequest) -> JsonResponse:
     """The open alerts, newest first: what the board and the dashboard sound for."""
     return JsonResponse({"alerts": alerts.alerts_open()})
 
 
 @require_POST
-@api_view("printing.view_printjob")
+@api_view("printing.view_printjob", scope=Scope.ALERTS_READ)
 def alert_acknowledge(request: HttpRequest, alert_id: int) -> JsonResponse:
     """Silence an alert; it stays open until its condition clears."""
     alert = alerts.alert_acknowledge(alert_id=alert_id, actor=request.api_actor)

@@ -63,6 +63,8 @@ def test_api_keys_compare_exactly():
     assert access.api_key_valid("clé", ["clé"])
 
 
+# A key that is none of PRINT_API_KEYS is looked up among the admin's API keys.
+@pytest.mark.django_db
 @pytest.mark.parametrize("key", ["密钥", "clé", "k\u00e9\u00ff"])
 @pytest.mark.parametrize(
     ("method", "url"), [("post", "/api/jobs"), ("get", "/api/printers/status")]

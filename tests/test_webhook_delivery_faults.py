@@ -14,13 +14,23 @@ from django.utils import timezone
 from websockets.sync.client import connect
 
 from integrations.models import WebhookDelivery, WebhookEndpoint
+from integrations.webhooks.signing import signature_verify
 from integrations.webhooks.store import webhook_endpoint_enable
 from orders.services import order_confirm, order_create
 from printing import protocol
-from printing.models import Alert, PrinterConfig
+from printing.models import Alert, PrinterConfig, PrintJob
+from printing.services import print_job_retry
 from tests.conftest import MILK_TEA
 from tests.support.receiver import Answer, Receiver
-from tests.webhooks import WEBHOOK_ENV, delivery_create, endpoint_create, hours_ago, row, wait_until
+from tests.webhooks import (
+    SECRET,
+    WEBHOOK_ENV,
+    delivery_create,
+    endpoint_create,
+    hours_ago,
+    row,
+    wait_until,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 Status = WebhookDelivery.Status
@@ -186,3 +196,46 @@ def test_a_server_stopped_while_sending_leaves_the_event_due_at_once(print_serve
         released = row(delivery)
         assert (released.status, released.attempts) == (Status.PENDING, 1)
         assert released.next_attempt_at <= timezone.now()
+
+
+def test_a_tickets_events_from_the_outbox_arrive_signed_and_in_order(print_server):
+    """The whole path: a printer reports, the outbox writes the event in that transaction,
+    the server sends it. job:N's `job.failed` is refused twice; its later `job.completed`
+    waits for it."""
+    PrinterConfig.objects.create(name="厨房打印机")
+    refusals = {"left": 2}
+
+    def answer(request):
+        if request.json["type"] == "job.failed" and refusals["left"]:
+            refusals["left"] -= 1
+            return Answer(500, body=b"busy")
+        return Answer()
+
+    with Receiver(answer) as receiver:
+        endpoint_create(receiver.url, events=["job.failed", "job.completed", "order.printed"])
+        server = print_server(**WEBHOOK_ENV)
+        with printer_socket(server, "厨房打印机") as ws:
+            order = order_confirm(order_id=order_create(items=[MILK_TEA]).pk)
+            job_id = next_frame(ws, "new_order", within=5)["order"]["job_id"]
+            PrintJob.objects.filter(pk=job_id).update(max_retries=1)
+            ws.send(json.dumps({"type": "print_status", "job_id": job_id, "status": "failed"}))
+            wait_until(lambda: PrintJob.objects.get(pk=job_id).status == "failed")
+            assert print_job_retry(job_id=job_id, actor="staff:test")
+            assert next_frame(ws, "new_order", within=5)["order"]["job_id"] == job_id
+            ws.send(json.dumps({"type": "print_status", "job_id": job_id, "status": "completed"}))
+            wait_until(lambda: len(receiver.delivered()) == 3)
+        about_job = [r for r in receiver.received() if r.json["data"].get("job_id") == job_id]
+        assert [(r.json["type"], r.status) for r in about_job] == [
+            ("job.failed", 500),
+            ("job.failed", 500),
+            ("job.failed", 200),
+            ("job.completed", 200),
+        ]
+        assert len({r.id for r in about_job[:3]}) == 1  # one event, attempted three times
+        (printed,) = [r for r in receiver.delivered() if r.json["type"] == "order.printed"]
+        assert printed.json["data"]["order_id"] == order.pk
+        for request in receiver.received():
+            headers = request.headers
+            assert signature_verify(
+                SECRET, headers["X-Webhook-Timestamp"], request.body, headers["X-Webhook-Signature"]
+            )

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import DatabaseError
 from django.utils import timezone
 
+from integrations.outbox import printers_presence_evaluate
 from printing import protocol
 from printing.alerts import alerts_evaluate
 from printing.delivery import presence
@@ -83,6 +84,7 @@ class Heartbeat:
         # condition within seconds; on its own, so a failing check cannot stop delivery.
         try:
             await db(alerts_evaluate)()
+            await db(printers_presence_evaluate)()
         except DatabaseError:
             raise
         except Exception:

@@ -1,5 +1,6 @@
 """Every change of a print job's state, written one way whoever makes it (the server, a
-client's report, staff): the row, its PrintJobEvent and its log line, from `moves_write`."""
+client's report, staff): the row, its PrintJobEvent, its log line and the webhooks owed for
+it, from `moves_write`."""
 
 import logging
 from collections import defaultdict
@@ -11,6 +12,7 @@ from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.utils import timezone
 
+from integrations.outbox import job_events_record
 from printing.models import PrintJob, PrintJobEvent
 
 logger = logging.getLogger("printing.delivery")
@@ -106,6 +108,11 @@ def moves_write(moves: list[Move]) -> None:
     for fields, job_ids in updates.values():
         PrintJob.objects.filter(id__in=job_ids).update(**fields)
     _record(moves)
+    # The webhooks' outbox, in the same transaction: a job told printed is one that is.
+    job_events_record(
+        moves=[(m.job_id, m.from_status, m.transition.to, m.attempt, m.transition.message)
+               for m in moves]
+    )  # fmt: skip
 
 
 def _comparable(value: Any) -> Any:
