@@ -42,12 +42,16 @@ def webhook_subscribers(*, events: Iterable[str]) -> dict[str, list[int]]:
     return found
 
 
-def webhook_events_record(*, events: list[EventSpec]) -> int:
+def webhook_events_record(
+    *, events: list[EventSpec], subscribers: dict[str, list[int]] | None = None
+) -> int:
     """One delivery per endpoint subscribed to each (event, subject, data), in the caller's
-    transaction; returns how many were written."""
+    transaction; returns how many were written. `subscribers`: as webhook_subscribers
+    answered for these events, when the caller just asked."""
     if not events:
         return 0
-    subscribers = webhook_subscribers(events=(event for event, _, _ in events))
+    if subscribers is None:
+        subscribers = webhook_subscribers(events=(event for event, _, _ in events))
     now = timezone.now()
     rows = [
         WebhookDelivery(
@@ -112,7 +116,7 @@ def job_events_record(*, moves: Iterable[tuple[int, str, str, int, str]]) -> int
             and not job["is_reprint"]
         }
         events += _orders_printed(completed, now)
-    return webhook_events_record(events=events)
+    return webhook_events_record(events=events, subscribers=subscribers)
 
 
 def _job_data(job: dict, status: str, from_status: str, attempt: int, message: str, at: str):

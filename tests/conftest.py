@@ -37,9 +37,13 @@ MILK_TEA = {
 # change: transactions, locks, concurrency, statement counts, several server processes.
 ENGINE_AGNOSTIC = {
     "test_admin",
+    "test_admin_api_keys",
     "test_admin_roles",
     "test_agent",
     "test_agent_frames",
+    "test_api_keys",
+    "test_api_schema",
+    "test_api_webhooks",
     "test_board_form",
     "test_board_roles",
     "test_compose",
@@ -53,6 +57,7 @@ ENGINE_AGNOSTIC = {
     "test_preview_pages",
     "test_previews",
     "test_translations",
+    "test_webhook_admin",
 }
 
 

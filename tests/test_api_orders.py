@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from integrations.idempotency import idempotency_records_prune
 from integrations.models import IdempotencyRecord
 from orders.models import Category, Order
 from printing.models import PrinterConfig, PrintJob
@@ -213,3 +214,13 @@ def test_a_pending_order_cannot_be_reprinted(client):
     response = call(client, "post", f"/api/orders/{order_id}/reprint")
     assert (response.status_code, response.json()["error"]) == (409, "not_confirmed")
     assert not PrintJob.objects.exists()
+
+
+def test_keys_older_than_a_day_are_pruned(client):
+    call(client, "post", "/api/orders", order_body(), idempotency_key="old")
+    call(client, "post", "/api/orders", order_body(), idempotency_key="new")
+    IdempotencyRecord.objects.filter(key="old").update(
+        created_at=timezone.now() - timedelta(hours=25)
+    )
+    assert idempotency_records_prune() == 1
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new"]

@@ -3,6 +3,7 @@ confirming one does, and so do a sweep of a big backlog and a big batch of repor
 
 import pytest
 
+from integrations.models import WebhookDelivery, WebhookEndpoint
 from orders.services import order_confirm, order_create, orders_confirm
 from printing.delivery.claims import jobs_claim_and_load, jobs_waiting
 from printing.delivery.recorder import batch_write
@@ -18,6 +19,10 @@ ENQUEUE_STATEMENTS = 5
 SWEEP_STATEMENTS = 5
 # Lock the jobs, one UPDATE for the jobs that moved alike, the events.
 REPORT_STATEMENTS = 3
+# A job finishing (completed, failed, expired) also asks which webhook endpoints want it; when
+# one does, the jobs are read for the payloads and the deliveries inserted.
+FINISHED_STATEMENTS = 1
+TOLD_STATEMENTS = 2
 
 
 @pytest.fixture
@@ -88,7 +93,8 @@ def test_a_batch_of_1_or_200_client_reports_costs_the_same_statements(
         )
         for job_id in ids
     ]
-    with django_assert_num_queries(REPORT_STATEMENTS):
+    finished = FINISHED_STATEMENTS if status == "completed" else 0
+    with django_assert_num_queries(REPORT_STATEMENTS + finished):
         results = batch_write(sent={}, reports=batch)
     assert results == [StatusOutcome(applied=True, job_status=status)] * reports
     assert set(PrintJob.objects.values_list("status", flat=True)) == {status}
@@ -105,3 +111,23 @@ def test_confirming_through_the_service_writes_the_jobs_once_without_the_save_ad
     assert order.status == "confirmed"
     assert order.confirmed_at is not None
     assert PrintJob.objects.filter(order_id=order_id).count() == len(printers)
+
+
+@pytest.mark.parametrize("reports", [1, 200])
+def test_telling_webhooks_about_1_or_200_printed_jobs_costs_the_same_statements(
+    printers, socket_row, reports, django_assert_num_queries
+):
+    WebhookEndpoint.objects.create(url="http://h/x", secret="s" * 16, events=["job.completed"])
+    PrintJob.objects.bulk_create(
+        PrintJob(printer=printers[0], print_content=f"job {n}\n", status="sent",
+                 sent_connection=socket_row, delivery_attempts=1)
+        for n in range(reports)
+    )  # fmt: skip
+    batch = [
+        Report(job_id=pk, status="completed", connection_id=socket_row.pk,
+               printer_id=printers[0].pk)
+        for pk in PrintJob.objects.values_list("pk", flat=True)
+    ]  # fmt: skip
+    with django_assert_num_queries(REPORT_STATEMENTS + FINISHED_STATEMENTS + TOLD_STATEMENTS):
+        batch_write(sent={}, reports=batch)
+    assert WebhookDelivery.objects.filter(event="job.completed").count() == reports

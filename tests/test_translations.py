@@ -36,7 +36,7 @@ def test_the_compiled_catalogue_matches_its_source():
 def test_no_new_message_is_missing_from_the_catalogue(tmp_path):
     if shutil.which("xgettext") is None:
         unavailable("xgettext is not installed (apt-get install gettext)")
-    for name in ("manage.py", "shop", "orders", "printing", "templates", "locale"):
+    for name in ("manage.py", "shop", "orders", "printing", "integrations", "templates", "locale"):
         source = ROOT / name
         copy = shutil.copy if source.is_file() else shutil.copytree
         copy(source, tmp_path / name)

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import DatabaseError
 from django.utils import timezone
 
+from integrations.idempotency import idempotency_records_prune
 from integrations.webhooks.signing import signature_headers
 from integrations.webhooks.store import (
     Claimed,
@@ -66,6 +67,8 @@ class WebhookSender:
                 if time.monotonic() - last_maintain >= MAINTAIN_EVERY:
                     last_maintain = time.monotonic()
                     await db(webhooks_maintain)()
+                    # The integrations' other housekeeping, at the same unhurried pace.
+                    await db(idempotency_records_prune)()
                 await self._claim_and_send()
             except asyncio.CancelledError:
                 raise
