@@ -5,11 +5,19 @@ import threading
 from datetime import UTC, datetime
 
 import pytest
-from django.db import IntegrityError, close_old_connections, connection, transaction
+from django.db import (
+    DatabaseError,
+    IntegrityError,
+    close_old_connections,
+    connection,
+    transaction,
+)
 
 from orders.models import Order, ShopProfile
 from orders.services import order_confirm, order_create, orders_confirm, pickup_numbers_assign
+from printing.models import PrintJob
 from tests.conftest import MILK_TEA
+from tests.services import require_postgres
 
 
 def numbered(at: datetime, count: int = 1) -> list[str]:
@@ -94,3 +102,83 @@ def test_connections_confirming_at_the_same_moment_never_share_a_number():
     assert not errors, errors
     numbers = sorted(Order.objects.values_list("pickup_number", flat=True))
     assert numbers == [f"{n:03d}" for n in range(1, threads * per_thread + 1)]
+
+
+def pause_after_writing_jobs(paused: threading.Event, release: threading.Event):
+    """An execute wrapper that holds its transaction open once the jobs are inserted."""
+
+    def wrapper(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if sql.startswith("INSERT") and PrintJob._meta.db_table in sql:
+            paused.set()
+            release.wait(timeout=30)
+        return result
+
+    return wrapper
+
+
+@pytest.mark.django_db(transaction=True)
+def test_confirming_a_confirmed_order_again_takes_no_number():
+    order_id = order_create(items=[MILK_TEA]).pk
+    assert order_confirm(order_id=order_id).pickup_number == "001"
+    assert order_confirm(order_id=order_id).pickup_number == "001"
+    assert orders_confirm(order_ids=[order_id]) == []
+    assert order_confirm(order_id=order_create(items=[MILK_TEA]).pk).pickup_number == "002"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_confirmation_that_fails_leaves_its_number_unused_never_given_twice(make_printer):
+    make_printer("收银台打印机")
+    order_id = order_create(items=[MILK_TEA]).pk
+
+    def fail_on_the_jobs(execute, sql, params, many, context):
+        if sql.startswith("INSERT") and PrintJob._meta.db_table in sql:
+            raise DatabaseError("disk full")
+        return execute(sql, params, many, context)
+
+    with pytest.raises(DatabaseError), connection.execute_wrapper(fail_on_the_jobs):
+        order_confirm(order_id=order_id)
+    assert Order.objects.get(pk=order_id).status == Order.Status.PENDING
+    assert not PrintJob.objects.exists()
+    assert order_confirm(order_id=order_id).pickup_number == "002"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_confirmation_still_committing_does_not_hold_up_the_next_number(make_printer):
+    """The day's counter is locked for the statement that takes the numbers, not until the
+    confirming transaction commits: while one confirmation is held open after writing its
+    jobs, another connection confirms, commits and prints."""
+    require_postgres()
+    make_printer("收银台打印机")
+    slow, quick = (order_create(items=[MILK_TEA]).pk for _ in range(2))
+    paused, release = threading.Event(), threading.Event()
+    finished: dict[str, Order] = {}
+
+    def confirm(name: str, order_id: int, wrapper=None) -> None:
+        try:
+            if wrapper is None:
+                finished[name] = order_confirm(order_id=order_id)
+            else:
+                with connection.execute_wrapper(wrapper):
+                    finished[name] = order_confirm(order_id=order_id)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(
+        target=confirm, args=("slow", slow, pause_after_writing_jobs(paused, release))
+    )
+    holder.start()
+    try:
+        assert paused.wait(timeout=10), "the first confirmation never wrote its jobs"
+        other = threading.Thread(target=confirm, args=("quick", quick))
+        other.start()
+        other.join(timeout=10)
+        assert not other.is_alive(), "the second confirmation waited for the first to commit"
+        assert finished["quick"].pickup_number == "002"
+        assert PrintJob.objects.filter(order_id=quick).count() == 1
+        assert not PrintJob.objects.filter(order_id=slow).exists()  # not committed yet
+    finally:
+        release.set()
+        holder.join(timeout=30)
+    assert finished["slow"].pickup_number == "001"
