@@ -13,6 +13,8 @@ logger = logging.getLogger("printing.agent")
 
 # How many printed jobs the state file remembers: far more than a day of receipts.
 REMEMBER = 20_000
+# Jobs cut off mid-print remembered for their banner (a handful at most in practice).
+REMEMBER_UNFINISHED = 100
 
 
 class AgentState:
@@ -27,6 +29,10 @@ class AgentState:
         # "instance:job_id" -> when it was printed
         self.printed: dict[str, str] = {}
         self.in_progress: str | None = None
+        # Jobs an earlier run started and never finished, as long as they have not been
+        # printed since: the server may offer other jobs first, and the one cut off mid-print
+        # must still come out under the banner when it comes.
+        self.unfinished: list[str] = []
         # The instance of the server last connected to.
         self.instance: str | None = None
         if path.exists():
@@ -37,6 +43,9 @@ class AgentState:
                     _legacy_key(data["in_progress"]) if data.get("in_progress") else None
                 )
                 self.instance = data.get("instance")
+                self.unfinished = [_legacy_key(k) for k in data.get("unfinished", [])]
+                if self.in_progress is not None and self.in_progress not in self.unfinished:
+                    self.unfinished.append(self.in_progress)
             except (ValueError, OSError, TypeError, AttributeError) as exc:
                 raise SystemExit(f"state file {path} is unreadable ({exc}); move it away") from exc
 
@@ -45,7 +54,13 @@ class AgentState:
             oldest = sorted(self.printed, key=self.printed.__getitem__)
             for key in oldest[: len(self.printed) - REMEMBER]:
                 del self.printed[key]
-        data = {"instance": self.instance, "printed": self.printed, "in_progress": self.in_progress}
+        del self.unfinished[:-REMEMBER_UNFINISHED]
+        data = {
+            "instance": self.instance,
+            "printed": self.printed,
+            "in_progress": self.in_progress,
+            "unfinished": self.unfinished,
+        }
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(
             "w", dir=self.path.parent, prefix=".agent-state", delete=False
@@ -67,6 +82,9 @@ class AgentState:
                 self.printed[f"{instance}{key}"] = when
             if self.in_progress is not None and self.in_progress.startswith(":"):
                 self.in_progress = f"{instance}{self.in_progress}"
+            self.unfinished = [
+                f"{instance}{k}" if k.startswith(":") else k for k in self.unfinished
+            ]
             logger.info("event=server_instance instance=%s adopted=%s", instance, len(adopted))
         else:
             logger.warning(
@@ -85,7 +103,7 @@ class AgentState:
 
     def start(self, key: str) -> bool:
         """Mark the job as printing; True if an earlier attempt was cut off mid-print."""
-        interrupted = self.in_progress == key
+        interrupted = self.in_progress == key or key in self.unfinished
         self.in_progress = key
         self.save()
         return interrupted
@@ -94,6 +112,9 @@ class AgentState:
         if printed:
             self.printed[key] = time.strftime("%Y-%m-%dT%H:%M:%S")
         self.in_progress = None
+        # A failed attempt printed nothing, but the one cut off before it may have.
+        if printed and key in self.unfinished:
+            self.unfinished.remove(key)
         self.save()
 
 

@@ -169,6 +169,53 @@ async def test_a_possible_duplicate_is_printed_under_a_banner(server, agent):
     assert paper.index(DUPLICATE) > paper.index("第五张".encode("gb18030"))
 
 
+async def test_only_the_job_a_killed_run_was_printing_prints_under_a_banner(server, tmp_path):
+    """The state file says the last run started job 7 and never finished it: the receipt
+    may be on paper. Job 7 prints again under the banner; job 8, never started, without."""
+    state = {"instance": "db-1", "printed": {"db-1:6": "2026-12-03T08:00:00"},
+             "in_progress": "db-1:7"}  # fmt: skip
+    (tmp_path / "state.json").write_text(json.dumps(state))
+    paper = tmp_path / "printer.bin"
+    options = parse_args(["--url", server.url, "--device", f"file:{paper}",
+                          "--state-file", str(tmp_path / "state.json")])  # fmt: skip
+    running = Agent(options)
+    task = asyncio.create_task(running.run())
+    try:
+        frames = [order(8, "第八张\n"), order(7, "第七张\n"), order(9, "第九张\n")]
+        await server.sessions.put(("db-1", frames))
+        await server.wait_for(lambda reports: all(server.completed(n) for n in (7, 8, 9)))
+    finally:
+        running.stop()
+        await asyncio.wait_for(task, 10)
+    printed = paper.read_bytes()
+    seventh, ninth = (
+        printed.index("第七张".encode("gb18030")),
+        printed.index("第九张".encode("gb18030")),
+    )
+    assert printed.count(DUPLICATE) == 1
+    # The banner heads job 7's receipt: after job 8's text, before job 7's.
+    assert printed.index("第八张".encode("gb18030")) < printed.index(DUPLICATE) < seventh < ninth
+    assert running.state.in_progress is None
+
+
+def test_the_agent_state_says_interrupted_only_for_a_job_started_and_never_finished(tmp_path):
+    state = AgentState(tmp_path / "state.json")
+    assert state.start("db-1:1") is False
+    state.finish("db-1:1", printed=False)  # failed: known not printed
+    assert state.start("db-1:1") is False
+    assert AgentState(tmp_path / "state.json").start("db-1:1") is True  # killed mid-print
+    # Its next attempt fails: the paper of the one cut off may still be out there.
+    after_a_failure = AgentState(tmp_path / "state.json")
+    after_a_failure.finish("db-1:1", printed=False)
+    assert after_a_failure.start("db-1:1") is True
+    after_a_failure.finish("db-1:1", printed=True)
+    assert after_a_failure.start("db-1:1") is False
+    reloaded = AgentState(tmp_path / "state.json")
+    assert reloaded.start("db-1:2") is False
+    reloaded.finish("db-1:2", printed=True)
+    assert AgentState(tmp_path / "state.json").was_printed("db-1:2")
+
+
 TICKET = Document(
     columns=32,
     lines=(Line("制作单", align="center", bold=True), Line("取餐号 A7", size=3, align="center")),
