@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+from ipaddress import ip_network
 
 import pytest
 from channels.db import database_sync_to_async
@@ -503,3 +504,67 @@ async def test_a_client_that_keeps_sending_garbage_is_closed_with_1008(settings)
     assert (await receive(client, "error"))["code"] == "invalid_json"
     closed = await client.receive_output(timeout=5)
     assert (closed["type"], closed["code"]) == ("websocket.close", 1008)
+
+
+# A client off the trusted networks (a TEST-NET address), and one on a listed LAN.
+STRANGER = "203.0.113.7"
+LAN_TABLET = "192.168.1.20"
+
+
+async def opened(address: str, path: str = "/", headers=()) -> tuple[WebsocketCommunicator, dict]:
+    """Connect from `address`; the first thing the server says (welcome, or the close)."""
+    client = WebsocketCommunicator(
+        from_address(URLRouter(websocket_urlpatterns), address), path, headers=list(headers)
+    )
+    connected, _ = await client.connect(timeout=5)
+    assert connected  # accepted, then closed with a code a client can show
+    return client, await client.receive_output(timeout=5)
+
+
+def refused_with(first: dict) -> int | None:
+    return first["code"] if first["type"] == "websocket.close" else None
+
+
+async def test_a_well_formed_token_that_is_not_the_printers_is_refused():
+    printer = await create_printer("厨房打印机")
+    token = await database_sync_to_async(printer_token_issue)(printer=printer)
+    other = await database_sync_to_async(printer_token_issue)(
+        printer=await create_printer("收银台打印机")
+    )
+    wrong = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+    for presented in (wrong, other[::-1]):
+        client, first = await opened(STRANGER, f"/?token={presented}")
+        assert refused_with(first) == 4401, first
+    client, first = await opened(STRANGER, f"/?token={token}")
+    assert json.loads(first["text"])["type"] == "welcome"
+    connection = await database_sync_to_async(PrinterConnection.objects.get)(closed_at=None)
+    assert connection.printer_id == printer.pk  # bound by the token alone
+    await client.disconnect()
+
+
+async def test_without_a_token_only_the_trusted_networks_get_in(settings):
+    settings.PRINT_TRUSTED_NETWORKS = [ip_network("127.0.0.0/8"), ip_network("192.168.1.0/24")]
+    _, first = await opened(STRANGER)
+    assert refused_with(first) == 4401
+    for address in ("127.0.0.1", LAN_TABLET):
+        client, first = await opened(address)
+        assert json.loads(first["text"])["type"] == "welcome", address
+        await client.disconnect()
+
+
+async def test_a_page_from_another_site_cannot_open_a_printer_socket_even_with_a_token(settings):
+    printer = await create_printer("厨房打印机")
+    token = await database_sync_to_async(printer_token_issue)(printer=printer)
+    foreign = [(b"origin", b"https://evil.example"), (b"host", b"192.168.1.5:8765")]
+    for address in ("127.0.0.1", STRANGER):
+        _, first = await opened(address, f"/?token={token}", foreign)
+        assert refused_with(first) == 4403, (address, first)
+    # The server's own page (the test client in the browser) on its own host and port.
+    own = [(b"origin", b"http://192.168.1.5:8765"), (b"host", b"192.168.1.5:8765")]
+    client, first = await opened(STRANGER, f"/?token={token}", own)
+    assert json.loads(first["text"])["type"] == "welcome"
+    await client.disconnect()
+    settings.PRINT_ALLOWED_ORIGINS = ["https://evil.example"]
+    client, first = await opened(STRANGER, f"/?token={token}", foreign)
+    assert json.loads(first["text"])["type"] == "welcome"
+    await client.disconnect()

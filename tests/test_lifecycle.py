@@ -9,7 +9,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from django.db import close_old_connections, connection
+from django.db import DatabaseError, close_old_connections, connection
 from django.utils import timezone
 
 from orders.models import Order
@@ -399,3 +399,57 @@ def test_a_heartbeat_reaps_a_silent_process_of_this_host_but_not_a_live_one_else
     silent.refresh_from_db()
     assert beating.stopped_at is None
     assert silent.stopped_at is not None
+
+
+def test_an_online_printers_job_waiting_out_a_backoff_stays_until_the_printer_goes_offline(
+    socket_row, make_order, make_printer, settings
+):
+    """A job pending past the failover delay while its printer is online (it failed once and
+    waits out its retry backoff, up to 60 s against a 20 s delay) stays with that printer;
+    once the printer goes offline it moves to the backup."""
+    settings.PRINT_FAILOVER_AFTER = 20
+    backup = make_printer("收银台打印机", auto_print_orders=False)
+    PrinterConfig.objects.filter(pk=socket_row.printer_id).update(backup_printer=backup)
+    job = PrintJob.objects.get(order=make_order(confirm=True))
+    now = timezone.now()
+    PrintJob.objects.filter(pk=job.pk).update(
+        retry_count=1, queued_at=now - timedelta(seconds=45), not_before=now + timedelta(seconds=15)
+    )
+    assert jobs_failover() == 0
+    job.refresh_from_db()
+    assert (job.status, job.printer_id, job.failover_from_id) == (
+        "pending",
+        socket_row.printer_id,
+        None,
+    )
+
+    PrinterConnection.objects.filter(pk=socket_row.pk).update(closed_at=timezone.now())
+    assert jobs_failover() == 1
+    job.refresh_from_db()
+    assert (job.printer_id, job.failover_from_id) == (backup.pk, socket_row.printer_id)
+
+
+def test_a_plain_save_confirming_an_order_is_undone_when_its_jobs_cannot_be_written(
+    make_printer, make_order
+):
+    """Outside any transaction of the caller's (a shell, a script): the order and its jobs
+    commit together or not at all, so no order is left confirmed with no receipt."""
+    make_printer("收银台打印机")
+    order = make_order()
+
+    def fail_on_the_jobs(execute, sql, params, many, context):
+        if sql.startswith("INSERT") and PrintJob._meta.db_table in sql:
+            raise DatabaseError("disk full")
+        return execute(sql, params, many, context)
+
+    assert not connection.in_atomic_block
+    order.status = Order.Status.CONFIRMED
+    with pytest.raises(DatabaseError), connection.execute_wrapper(fail_on_the_jobs):
+        order.save()
+    order.refresh_from_db()
+    assert (order.status, order.confirmed_at, order.pickup_number) == ("pending", None, "")
+    assert not PrintJob.objects.filter(order=order).exists()
+
+    order.status = Order.Status.CONFIRMED
+    order.save()
+    assert PrintJob.objects.filter(order=order).count() == 1
