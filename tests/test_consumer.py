@@ -537,8 +537,10 @@ async def test_a_well_formed_token_that_is_not_the_printers_is_refused():
         assert refused_with(first) == 4401, first
     client, first = await opened(STRANGER, f"/?token={token}")
     assert json.loads(first["text"])["type"] == "welcome"
-    connection = await database_sync_to_async(PrinterConnection.objects.get)(closed_at=None)
-    assert connection.printer_id == printer.pk  # bound by the token alone
+    # Bound to its printer by the token alone: that printer's receipt comes to it.
+    await confirmed_order()
+    message = await receive(client, "new_order")
+    assert (await job(pk=message["order"]["job_id"])).printer_id == printer.pk
     await client.disconnect()
 
 
