@@ -12,7 +12,7 @@ DEBIAN_PACKAGES := chromium fonts-wqy-microhei gettext
 # The Chinese font the paper previews draw with (make run needs only this one).
 RUN_PACKAGES := fonts-wqy-microhei
 
-.PHONY: run test bench lint format clean system-packages
+.PHONY: run test bench mutate lint format clean system-packages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,9 +57,17 @@ test: $(VENV)/.dev-installed system-packages
 bench: $(VENV)/.dev-installed
 	$(BIN)/python -m bench.run_all
 
+# Mutation testing of the pure core modules (docs/testing.md); not part of make test.
+# MODULE=printing.tspl runs one module; MUTATE_JOBS is the number of worker processes.
+MODULE ?=
+MUTATE_JOBS ?= 1
+mutate: $(VENV)/.dev-installed
+	$(BIN)/mutmut run --max-children $(MUTATE_JOBS) $(if $(MODULE),"$(MODULE).*")
+	$(BIN)/mutmut results
+
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache mutants
