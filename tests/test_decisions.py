@@ -72,12 +72,10 @@ def test_a_late_bell_for_a_finished_job_is_ignored_until_a_newer_attempt():
     assert book.bell_sends([bell_job(100, 7, attempt=1)]) == ([], {})
     assert len(book.bell_sends([bell_job(100, 7, attempt=2)])[0]) == 2
     # The finished job is skipped, not the rest of the bell.
-    sends, sent = book.bell_sends([bell_job(100, 7, attempt=1), bell_job(101, 8)])
-    assert sends == []
     counter = SocketState(3)
     book.add(counter)
     book.bind(counter, 8)
-    sends, sent = book.bell_sends([bell_job(100, 7, attempt=2), bell_job(102, 8)])
+    sends, sent = book.bell_sends([bell_job(100, 7, attempt=1), bell_job(102, 8)])
     assert [(s.connection_id, f) for s, f in sends] == [(3, "frame102")]
     assert sent == {3: [(102, 1)]}
 
