@@ -90,6 +90,10 @@ def test_a_qr_code_of_the_pickup_number_sits_at_the_right_edge_of_every_label():
     assert len(labels) == 3
     for label in labels[1:]:
         assert label.endswith(tspl(['QRCODE 245,64,L,3,A,0,"A001"', "PRINT 1,1"]))
+    # What the texts could not print is still reported when a QR code follows them.
+    smiley = receipt(ReceiptItem("奶茶😀", 1, Decimal(15)))
+    labels = cup_labels(smiley)
+    assert encode_labels_reporting(labels=labels, spec=LabelSpec(qr_code=True))[1] == ["😀"]
 
 
 def test_a_long_name_with_quotes_wraps_to_two_lines_in_normal_size():
