@@ -12,7 +12,7 @@ DEBIAN_PACKAGES := chromium fonts-wqy-microhei gettext
 # The Chinese font the paper previews draw with (make run needs only this one).
 RUN_PACKAGES := fonts-wqy-microhei
 
-.PHONY: run test bench lint format clean system-packages
+.PHONY: run test bench mutate lint format clean system-packages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,9 +57,24 @@ test: $(VENV)/.dev-installed system-packages
 bench: $(VENV)/.dev-installed
 	$(BIN)/python -m bench.run_all
 
+# Mutation testing of the pure core modules (docs/testing.md); not part of make test.
+# MODULE=printing.tspl runs one module; MUTATE_JOBS is the number of worker processes.
+MODULE ?=
+MUTATE_JOBS ?= 1
+# mutmut keeps its results and which tests reach which function across runs, but does not
+# notice an edited test: every run starts from scratch. Then the mutants not killed, and
+# killed/total per module ("no tests" and "survived" both count as not killed).
+mutate: $(VENV)/.dev-installed
+	rm -rf mutants
+	$(BIN)/mutmut run --max-children $(MUTATE_JOBS) $(if $(MODULE),"$(MODULE).*")
+	@$(BIN)/mutmut results | grep -v "not checked" || true
+	@$(BIN)/mutmut results --all true | awk -F': ' '$$2 != "not checked" { \
+		m = $$1; sub(/^ +/, "", m); sub(/\.x[^.]*$$/, "", m); n[m]++; if ($$2 == "killed") k[m]++ } \
+		END { for (m in n) printf "%-30s %4d/%-4d killed (%.1f %%)\n", m, k[m], n[m], 100 * k[m] / n[m] }'
+
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache mutants

@@ -71,6 +71,26 @@ def test_a_late_bell_for_a_finished_job_is_ignored_until_a_newer_attempt():
     book.bind(other, 7)
     assert book.bell_sends([bell_job(100, 7, attempt=1)]) == ([], {})
     assert len(book.bell_sends([bell_job(100, 7, attempt=2)])[0]) == 2
+    # The finished job is skipped, not the rest of the bell.
+    counter = SocketState(3)
+    book.add(counter)
+    book.bind(counter, 8)
+    sends, sent = book.bell_sends([bell_job(100, 7, attempt=1), bell_job(102, 8)])
+    assert [(s.connection_id, f) for s, f in sends] == [(3, "frame102")]
+    assert sent == {3: [(102, 1)]}
+
+
+def test_a_stale_offer_settled_late_does_not_lower_a_finished_jobs_attempt():
+    # The sweep read job 100 as waiting just before attempt 2 finished on another socket.
+    newer, stale = SocketState(1, printer_id=7), SocketState(2, printer_id=8)
+    book = book_with(newer, stale)
+    book.bell_sends([bell_job(100, 7, attempt=2)])
+    book.settle(book.unsettled(set()), {100: "completed"}, now=10.0)
+    book.send_to(100, 1, [stale])
+    book.settle(book.unsettled(set()), {100: "completed"}, now=20.0)
+    assert book.finished == {100: (2, 20.0)}
+    assert book.bell_sends([bell_job(100, 7, attempt=2)]) == ([], {})
+    assert len(book.bell_sends([bell_job(100, 7, attempt=3)])[0]) == 1
 
 
 def test_finished_jobs_are_forgotten_after_a_while():
@@ -78,7 +98,7 @@ def test_finished_jobs_are_forgotten_after_a_while():
     book = book_with(sock)
     book.bell_sends([bell_job(100, 7)])
     book.settle(book.unsettled(set()), {100: "completed"}, now=10.0)
-    book.forget_finished(now=10.0 + FINISHED_MEMORY - 1)
+    book.forget_finished(now=10.0 + FINISHED_MEMORY)
     assert 100 in book.finished
     book.forget_finished(now=10.0 + FINISHED_MEMORY + 1)
     assert book.finished == {}
@@ -115,6 +135,11 @@ def test_the_sweep_offers_pending_jobs_to_all_and_claims_each_for_one_socket():
         (101, [1]),
     ]
     assert list(claims.values()) == [[100]]
+    # A printer with one socket: that socket claims.
+    alone = SocketState(3)
+    book.add(alone)
+    book.bind(alone, 9)
+    assert book.sweep_plan([(102, 9, "pending")])[1] == {3: [102]}
     # What a socket gets at the attempt the claim made, it is not sent again.
     assert [s.connection_id for s in book.send_to(101, 1, [first, second])] == [1]
     assert book.send_to(101, 1, [first, second]) == []
@@ -130,6 +155,9 @@ def test_binding_says_which_printer_groups_to_join_and_leave():
     assert book.targets(7) == []
     assert book.remove(a) == Binding(leave=8)
     assert book.printers() == []
+    # A printer_info that arrives after the socket closed joins no group, so leaves none.
+    assert book.bind(a, 9) == Binding()
+    assert book.bind(a, None) == Binding()
 
 
 def test_connection_limits_in_total_and_per_address():
@@ -152,6 +180,7 @@ def test_removing_a_socket_gives_its_slot_back_once():
     assert book.slot_reserve("10.0.0.1", max_total=1, max_per_address=1) is None
     book.add(sock)
     book.remove(sock)
+    assert book.connected == 0
     book.remove(sock)
     assert book.connected == 0
     assert book.by_address == {}
@@ -163,7 +192,11 @@ def test_pings_go_to_quiet_sockets_once_per_interval():
     book = book_with(talkative, quiet)
     assert book.due_for_ping(now=100.0, interval=30.0) == [quiet]
     assert book.due_for_ping(now=110.0, interval=30.0) == []
-    assert book.due_for_ping(now=131.0, interval=30.0) == [talkative, quiet]
+    # Exactly one interval is enough, for the quiet spell and since the last ping.
+    assert book.due_for_ping(now=125.0, interval=30.0) == [talkative]
+    assert book.due_for_ping(now=130.0, interval=30.0) == [quiet]
+    talkative.heard(150.0)
+    assert book.due_for_ping(now=161.0, interval=30.0) == [quiet]
 
 
 def test_the_heartbeat_names_heard_and_quiet_sockets_and_starts_a_new_count():
@@ -188,3 +221,15 @@ def test_a_socket_remembers_what_it_was_sent_after_the_job_finished_for_late_rep
         book.send_to(job_id, 1, [sock])
     assert len(sock.offered) == OFFERED_MEMORY
     assert 100 not in sock.offered
+
+
+def test_a_job_sent_again_counts_as_recently_offered():
+    sock = SocketState(1, printer_id=7)
+    book = book_with(sock)
+    book.send_to(100, 1, [sock])
+    book.send_to(101, 1, [sock])
+    book.send_to(100, 2, [sock])
+    for job_id in range(1000, 1000 + OFFERED_MEMORY - 1):
+        book.send_to(job_id, 1, [sock])
+    assert 101 not in sock.offered
+    assert sock.offered[100] == 2

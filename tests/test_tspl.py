@@ -78,6 +78,24 @@ def test_the_same_order_at_300_dpi_has_room_for_a_double_counter():
     assert len(parse_tspl(data, "gb18030")) == 3
 
 
+def test_a_qr_code_of_the_pickup_number_sits_at_the_right_edge_of_every_label():
+    # 40 mm at 203 dpi is 320 dots: "A001" is a 21-module code at 3 dots a module, ending at
+    # the 12-dot margin (245 + 63 = 308).
+    data, replaced = encode_labels_reporting(
+        labels=cup_labels(THREE_CUPS)[:2], spec=LabelSpec(qr_code=True)
+    )
+    assert replaced == []
+    labels = data.split(b"CLS\r\n")
+    assert labels[0] == tspl(SETUP)
+    assert len(labels) == 3
+    for label in labels[1:]:
+        assert label.endswith(tspl(['QRCODE 245,64,L,3,A,0,"A001"', "PRINT 1,1"]))
+    # What the texts could not print is still reported when a QR code follows them.
+    smiley = receipt(ReceiptItem("奶茶😀", 1, Decimal(15)))
+    labels = cup_labels(smiley)
+    assert encode_labels_reporting(labels=labels, spec=LabelSpec(qr_code=True))[1] == ["😀"]
+
+
 def test_a_long_name_with_quotes_wraps_to_two_lines_in_normal_size():
     order = receipt(ReceiptItem('超级无敌好喝的"芝士"葡萄多肉Cheese Grape 500ml', 1, Decimal(1)))
     assert encode_labels(labels=cup_labels(order, reprint=True), spec=LabelSpec()) == (
@@ -152,6 +170,9 @@ def test_no_escape_sequence_forms_after_a_trailing_backslash_byte():
     # Big5 許 is B3 5C: a [ after it would start the printer's \[ escape.
     assert quoted("許[大]", "big5")[0] == b'"\xb3\\(\xa4j]"'
     assert quoted("a\\[R]", "gb18030")[0] == b'"a\\(R]"'
+    # Only a [ right after the byte changes: a lone [ or another character after a backslash
+    # prints as typed.
+    assert quoted("[大杯] C:\\b", "gb18030")[0] == b'"[\xb4\xf3\xb1\xad] C:\\b"'
 
 
 @pytest.mark.parametrize(
