@@ -204,8 +204,9 @@ def _pickup_numbers_reserved(*, order_ids: list[int], at: datetime) -> range | N
 
 def _pickup_counter_take(*, day, count: int) -> int:
     """Add `count` to the day's counter and return its new value, in one statement: the
-    upsert locks the day's row until commit, so concurrent confirmations (any process)
-    queue behind it instead of reading the same last number."""
+    upsert locks the day's row until its transaction ends (the statement's own when the
+    numbers are reserved outside one), so concurrent confirmations (any process) queue
+    behind it instead of reading the same last number."""
     table = connection.ops.quote_name(PickupCounter._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(

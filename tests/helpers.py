@@ -6,6 +6,7 @@ import time
 
 import websockets
 from channels.db import database_sync_to_async as sync_to_async
+from django.db import DatabaseError
 
 from orders.services import order_confirm, order_create
 from printing import protocol
@@ -66,3 +67,11 @@ def from_address(application, address: str = "127.0.0.1"):
         return await application(scope, receive, send)
 
     return app
+
+
+def failing_job_inserts(execute, sql, params, many, context):
+    """An execute wrapper (connection.execute_wrapper) under which writing print jobs fails,
+    as a full disk would make it."""
+    if sql.startswith("INSERT") and PrintJob._meta.db_table in sql:
+        raise DatabaseError("disk full")
+    return execute(sql, params, many, context)

@@ -22,6 +22,7 @@ from printing.delivery.presence import server_processes_reap
 from printing.delivery.reports import Report, reports_apply, retry_backoff
 from printing.models import PrinterConfig, PrinterConnection, PrintJob, PrintJobEvent, ServerProcess
 from printing.services import print_job_cancel, print_job_retry
+from tests.helpers import failing_job_inserts
 from tests.support import ROOT
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -437,14 +438,9 @@ def test_a_plain_save_confirming_an_order_is_undone_when_its_jobs_cannot_be_writ
     make_printer("收银台打印机")
     order = make_order()
 
-    def fail_on_the_jobs(execute, sql, params, many, context):
-        if sql.startswith("INSERT") and PrintJob._meta.db_table in sql:
-            raise DatabaseError("disk full")
-        return execute(sql, params, many, context)
-
     assert not connection.in_atomic_block
     order.status = Order.Status.CONFIRMED
-    with pytest.raises(DatabaseError), connection.execute_wrapper(fail_on_the_jobs):
+    with pytest.raises(DatabaseError), connection.execute_wrapper(failing_job_inserts):
         order.save()
     order.refresh_from_db()
     assert (order.status, order.confirmed_at, order.pickup_number) == ("pending", None, "")

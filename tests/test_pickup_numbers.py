@@ -17,6 +17,7 @@ from orders.models import Order, ShopProfile
 from orders.services import order_confirm, order_create, orders_confirm, pickup_numbers_assign
 from printing.models import PrintJob
 from tests.conftest import MILK_TEA
+from tests.helpers import failing_job_inserts
 from tests.services import require_postgres
 
 
@@ -131,12 +132,7 @@ def test_a_confirmation_that_fails_leaves_its_number_unused_never_given_twice(ma
     make_printer("收银台打印机")
     order_id = order_create(items=[MILK_TEA]).pk
 
-    def fail_on_the_jobs(execute, sql, params, many, context):
-        if sql.startswith("INSERT") and PrintJob._meta.db_table in sql:
-            raise DatabaseError("disk full")
-        return execute(sql, params, many, context)
-
-    with pytest.raises(DatabaseError), connection.execute_wrapper(fail_on_the_jobs):
+    with pytest.raises(DatabaseError), connection.execute_wrapper(failing_job_inserts):
         order_confirm(order_id=order_id)
     assert Order.objects.get(pk=order_id).status == Order.Status.PENDING
     assert not PrintJob.objects.exists()
