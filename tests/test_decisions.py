@@ -93,6 +93,26 @@ def test_a_stale_offer_settled_late_does_not_lower_a_finished_jobs_attempt():
     assert len(book.bell_sends([bell_job(100, 7, attempt=3)])[0]) == 1
 
 
+def test_a_job_the_bell_sent_while_the_sweep_was_reading_is_not_sent_again_at_that_attempt():
+    # The sweep read the waiting jobs just before job 100 was committed; its bell was sent
+    # while the read was under way, so the read's rows do not name it. It still waits
+    # (pending until the sent record is written, then sent): it is not finished.
+    sock = SocketState(1, printer_id=7)
+    book = book_with(sock)
+    book.bell_sends([bell_job(100, 7, attempt=1)])
+    for status in ("pending", "sent"):
+        assert book.settle(book.unsettled(waiting=set()), {100: status}, now=1.0) == []
+        assert sock.sent == {100: 1}
+        assert book.finished == {}
+        # The next sweep reads it as sent at attempt 1: the socket already has that attempt.
+        assert book.sweep_plan([(100, 7, "sent")]) == ([], {})
+        assert book.send_to(100, 1, [sock]) == []
+    # Once it has finished it is forgotten as before.
+    book.settle(book.unsettled(waiting=set()), {100: "completed"}, now=2.0)
+    assert sock.sent == {}
+    assert book.finished == {100: (1, 2.0)}
+
+
 def test_finished_jobs_are_forgotten_after_a_while():
     sock = SocketState(1, printer_id=7)
     book = book_with(sock)

@@ -12,6 +12,7 @@ from typing import Any
 
 # Statuses as the queue reports them (PrintJob.Status values).
 PENDING = "pending"
+SENT = "sent"
 CANCELLED = "cancelled"
 # A finished job is remembered this long (seconds) against a late bell.
 FINISHED_MEMORY = 600
@@ -197,7 +198,12 @@ class DeliveryBook:
         self, finished: set[int], statuses: Mapping[int, str], *, now: float
     ) -> list[tuple[SocketState, int]]:
         """Forget the finished jobs (their `statuses` now); returns the (socket, job) pairs
-        to send `cancel_job` to, for the cancelled ones."""
+        to send `cancel_job` to, for the cancelled ones.
+
+        A job whose status says it still waits is kept: the bell may have sent it while the
+        sweep was reading the rows that do not name it, and forgetting it would let the next
+        sweep send it to the same socket again at the same attempt."""
+        finished = {job_id for job_id in finished if statuses.get(job_id) not in (PENDING, SENT)}
         cancels = []
         for sock in list(self.holders):
             for job_id in [job_id for job_id in sock.sent if job_id in finished]:
