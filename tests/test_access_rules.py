@@ -2,6 +2,7 @@
 with no database, server or channel layer (make mutate runs this file against each mutant)."""
 
 import ipaddress
+import os
 import re
 import socket
 
@@ -31,6 +32,38 @@ def test_the_token_comes_from_the_url_or_a_bearer_header():
     assert access.presented_token(scope()) is None
 
 
+@pytest.mark.parametrize(
+    ("query", "ticket"),
+    [
+        (b"ticket=t1", "t1"),
+        (b"ticket=%20t1%20", "t1"),
+        (b"ticket=%20", None),
+        (b"ticket=", None),
+        (b"token=t1", None),
+        (b"", None),
+    ],
+)
+def test_a_staff_browsers_ticket_comes_from_the_url(query, ticket):
+    assert access.presented_ticket(scope(query=query)) == ticket
+
+
+def test_a_scope_without_headers_or_query_string_presents_nothing_and_names_nobody():
+    # The ASGI spec lets a server leave both out; that must not crash the handshake.
+    bare = {"client": ["10.0.0.2", 40000]}
+    assert access.presented_token(bare) is None
+    assert access.presented_ticket(bare) is None
+    assert access.origin_allowed(bare, [], {8765}, OWN_HOSTS)
+    # From a trusted proxy that sent no X-Forwarded-For: nobody, not the proxy.
+    assert access.client_ip(bare, PROXY) is None
+    assert access.presented_token({"headers": [(b"authorization", b"Bearer xyz")]}) == "xyz"
+
+
+def test_a_refusal_carries_its_close_code_and_reason():
+    refused = access.refuse(access.FORBIDDEN, "origin not allowed")
+    assert refused == access.Verdict(allowed=False, code=4403, reason="origin not allowed")
+    assert access.ALLOW.allowed
+
+
 def test_tokens_are_random_and_only_their_hash_is_kept():
     first, second = access.token_new(), access.token_new()
     assert first != second
@@ -53,6 +86,15 @@ def test_api_keys_compare_exactly():
     assert not access.api_key_valid("k1", [])
     assert not access.api_key_valid("密钥", ["k0", "k1"])
     assert access.api_key_valid("clé", ["clé"])
+
+
+def test_a_key_from_an_environment_that_is_not_utf8_compares_without_error():
+    # os.environ turns bytes that are not UTF-8 into lone surrogates (PEP 383); such a key
+    # in PRINT_API_KEYS must neither crash every request nor match another key.
+    key = os.fsdecode(b"key-\xff")
+    assert access.api_key_valid(key, [key])
+    assert not access.api_key_valid("key-", ["k0", key])
+    assert not access.api_key_valid(key, ["key-"])
 
 
 def test_forwarded_for_is_ignored_from_anyone_but_a_trusted_proxy():
@@ -81,6 +123,8 @@ def test_a_client_cannot_hide_behind_a_forged_first_hop():
         ("2001:db8::1", "2001:db8::1"),
         ("127.0.0.1, 10.0.0.2:5555, 203.0.113.9:4711", "203.0.113.9"),
         ("198.51.100.7:80, 10.0.0.2", "198.51.100.7"),
+        ("203.0.113.9:65535", "203.0.113.9"),
+        ("[2001:db8::1]:8", "2001:db8::1"),
     ],
 )
 def test_forwarded_for_with_ports_names_the_client(forwarded, client):
@@ -95,6 +139,12 @@ def test_forwarded_for_with_ports_names_the_client(forwarded, client):
         "_hidden",
         "127.0.0.1, unknown",
         "203.0.113.9:99999",
+        "203.0.113.9:65536",
+        "[2001:db8::1]:65536",
+        "203.0.113.9:",
+        "203.0.113.9]",
+        "203.0.113.9[",
+        "2001:db8::1]",
         "[2001:db8::1]4711",
         "[127.0.0.1]:80",
         "127.0.0.1,",
@@ -122,6 +172,10 @@ def test_ipv4_mapped_addresses_are_plain_ipv4():
     assert access.in_networks(ip, LOOPBACK)
 
 
+def test_a_peer_address_in_brackets_is_that_address():
+    assert str(access.client_ip(scope(client="[2001:db8::1]"), [])) == "2001:db8::1"
+
+
 OWN_HOSTS = {"localhost", "shop.local", "shop.example.com"}
 
 
@@ -147,10 +201,21 @@ OWN_HOSTS = {"localhost", "shop.local", "shop.example.com"}
         ("http://evil.example:5000", "evil.example:8765", False),
         ("https://evil.example", "evil.example", False),
         ("http://shop.local.evil.example:5000", "shop.local.evil.example:8765", False),
+        # Through a reverse proxy: the page and the socket came through the same front door.
+        ("http://shop.local", "shop.local", True),
+        ("https://shop.local", "shop.local", True),
+        ("http://shop.local:8080", "shop.local:8080", True),
+        ("http://shop.local", "shop.local:8080", False),
+        ("http://shop.local:8080", "shop.local", False),
+        # A page on another machine of the shop's network is not this server's page.
+        ("http://192.168.1.66:5000", "192.168.1.5:8765", False),
+        ("http://shop.local.:5000", "shop.local.:8765", True),
+        ("http://127.0.0.1:99999", "127.0.0.1:8765", False),
+        ("http://shop.local:5000", None, False),
     ],
 )
 def test_browser_origins(origin, host, allowed):
-    headers = {"host": host}
+    headers = {} if host is None else {"host": host}
     if origin is not None:
         headers["origin"] = origin
     assert (
@@ -170,6 +235,23 @@ def test_the_servers_own_names_are_its_explicit_hosts_localhost_and_its_hostname
     assert not [name for name in names if name.startswith(".")]
 
 
+def test_a_listed_origin_matches_however_its_case_and_trailing_slash_are_written():
+    listed = ["https://POS.Example.MX/"]
+    for origin in ("https://pos.example.mx", "HTTPS://POS.EXAMPLE.MX/"):
+        page = scope(host="127.0.0.1:8765", origin=origin)
+        assert access.origin_allowed(page, listed, {8765}, OWN_HOSTS)
+
+
+def test_the_machines_own_name_counts_without_its_trailing_dot(monkeypatch):
+    monkeypatch.setattr(socket, "gethostname", lambda: "Tea-Shop.")
+    assert access.own_host_names(["pos.example.com."]) == {
+        "localhost",
+        "tea-shop",
+        "tea-shop.local",
+        "pos.example.com",
+    }
+
+
 def test_an_address_that_keeps_failing_the_handshake_is_turned_away_for_a_minute():
     failures = access.HandshakeFailures()
     started = [failures.failed("203.0.113.9", 100.0 + i) for i in range(20)]
@@ -187,8 +269,48 @@ def test_failures_spread_over_more_than_a_minute_do_not_add_up():
     assert not failures.blocked("203.0.113.9", 400.0)
 
 
+def test_a_failure_exactly_a_minute_old_no_longer_counts():
+    failures = access.HandshakeFailures()
+    failures.failed("203.0.113.9", 0.0)
+    assert not any(failures.failed("203.0.113.9", 60.0) for _ in range(19))
+    assert failures.failed("203.0.113.9", 60.0)
+
+
 def test_the_failure_book_stays_small_when_many_addresses_fail_once():
     failures = access.HandshakeFailures(max_addresses=100)
     for i in range(1000):
         failures.failed(f"10.0.{i // 256}.{i % 256}", float(i))
     assert len(failures.failures) <= 101
+
+
+def test_a_scan_forgets_addresses_quiet_for_a_minute_before_one_still_failing():
+    failures = access.HandshakeFailures(max_addresses=2)
+    failures.failed("203.0.113.9", 0.0)
+    failures.failed("198.51.100.7", 40.0)
+    for i in range(19):
+        failures.failed("203.0.113.9", 61.0 + i)
+    # A third address overflows the book: the one quiet since exactly a minute goes, and
+    # the one still failing keeps its count, though it came first.
+    failures.failed("192.0.2.1", 100.0)
+    assert failures.failed("203.0.113.9", 101.0)
+    assert failures.blocked("203.0.113.9", 101.0)
+
+
+def test_an_address_turned_away_stays_turned_away_while_a_scan_fills_the_book():
+    failures = access.HandshakeFailures(max_addresses=2)
+    for _ in range(20):
+        failures.failed("203.0.113.9", 100.0)
+    for address in ("192.0.2.1", "192.0.2.2", "192.0.2.3"):
+        failures.failed(address, 110.0)
+    assert failures.blocked("203.0.113.9", 159.0)
+
+
+@pytest.mark.parametrize(("others", "remembered"), [(9_999, True), (10_000, False)])
+def test_the_book_remembers_the_last_ten_thousand_addresses(others, remembered):
+    failures = access.HandshakeFailures()
+    for _ in range(19):
+        failures.failed("203.0.113.9", 0.0)
+    for i in range(others):
+        failures.failed(f"10.0.{i // 256}.{i % 256}", 1.0)
+    # Remembered, its 20th failure starts the back-off; forgotten, it counts from one again.
+    assert failures.failed("203.0.113.9", 2.0) is remembered
