@@ -145,6 +145,7 @@ def test_forwarded_for_with_ports_names_the_client(forwarded, client):
         "203.0.113.9]",
         "203.0.113.9[",
         "2001:db8::1]",
+        "203.0.113.9X",
         "[2001:db8::1]4711",
         "[127.0.0.1]:80",
         "127.0.0.1,",
