@@ -342,6 +342,7 @@ def test_the_exact_text_of_each_kind(make, expected):
 
 def test_render_receipt_is_the_receipt_documents_text():
     assert render_receipt(DELIVERY, paper_width=58) == RECEIPT_58
+    assert render_receipt(TAKEAWAY, paper_width=58, stamp=STAMP) == REPRINT_RECEIPT_58
 
 
 def big(document: Document) -> list[tuple[str, int]]:
@@ -540,8 +541,9 @@ def test_control_characters_in_any_field_print_as_if_they_were_never_typed():
         note="\x1b",
         pickup_number="\x1b",
         order_type="delivery\x1b",
-        delivery_platform=" \x1b",
-        platform_order_no="\x1b",
+        # Nothing but a control character between spaces: no platform, not an empty one.
+        delivery_platform=" \x1b ",
+        platform_order_no="12",
         address_line="\x1b",
         footer_lines=("\x1b",),
     )
@@ -552,6 +554,7 @@ def test_control_characters_in_any_field_print_as_if_they_were_never_typed():
         total=Decimal("50.00"),
         items=(MILK_TEA,),
         order_type="delivery",
+        platform_order_no="12",
         footer_lines=(),
     )
     for paper in (58, 80):

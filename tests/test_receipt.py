@@ -184,6 +184,8 @@ def test_a_stamp_goes_centred_on_top_of_free_text():
     assert (
         stamp_text("外卖单 #88\n", "重印", paper_width=58) == " " * 11 + "** 重印 **\n外卖单 #88\n"
     )
+    stamped = stamp_text("外卖单 #88\n", "重印 / REPRINT 2026-12-02 14:05", paper_width=58)
+    assert stamped == "  ** 重印 / REPRINT 2026-12-02\n" + " " * 12 + "14:05 **\n外卖单 #88\n"
 
 
 TEST_PAGE_58 = (
