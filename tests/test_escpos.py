@@ -258,3 +258,187 @@ def test_settings_are_validated_and_taken_from_a_message():
 )
 def test_status_bytes(answers, problem):
     assert status_problem(*answers) == problem
+
+
+# What python-escpos sends for the plain-text header: ESC ! n (print mode; 0x10 is double
+# height) before weight and alignment, and three ESC ! 0 where it resets the size.
+MODE_NORMAL, MODE_DOUBLE_HEIGHT = b"\x1b!\x00", b"\x1b!\x10"
+BOLD_OFF = b"\x1bE\x00"
+HEADED = (
+    "================================\n"
+    "         发财小狗饮品店\n"
+    "================================\n"
+    "订单号: #456\n"
+)
+SHOP_NAME = gb("发财小狗饮品店\n")
+RULE_32 = b"=" * 32 + b"\n"
+AFTER_HEADER = MODE_NORMAL * 3 + BOLD_OFF + LEFT + RULE_32 + gb("订单号: #456\n")
+
+
+@pytest.mark.parametrize(
+    ("header", "styled"),
+    [
+        ("double", MODE_NORMAL * 2 + MODE_DOUBLE_HEIGHT + BOLD + CENTER + SHOP_NAME + AFTER_HEADER),
+        ("bold", BOLD + CENTER + SHOP_NAME + AFTER_HEADER),
+        ("none", gb("         发财小狗饮品店\n") + RULE_32 + gb("订单号: #456\n")),
+    ],
+)
+def test_a_text_jobs_shop_name_is_styled_as_the_header_setting_says(header, styled):
+    data = encode_job(content=HEADED, settings=PrinterSettings(header=header))
+    assert data == INIT + CHINESE_ON + RULE_32 + styled + PARTIAL_CUT
+
+
+def test_a_header_block_of_three_lines_alone_is_still_styled():
+    data = encode_job(
+        content=HEADED.rsplit("订单号", 1)[0], settings=PrinterSettings(header="bold")
+    )
+    assert data == INIT + CHINESE_ON + RULE_32 + BOLD + CENTER + SHOP_NAME + (
+        MODE_NORMAL * 3 + BOLD_OFF + LEFT + RULE_32 + PARTIAL_CUT
+    )
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        # A title over a rule is not the shop-name block: that starts with a rule.
+        "外卖单 #88\n================\n地址: 人民路88号\n",
+        # More than three lines between the rules is text, not a shop name.
+        "================\n一\n二\n三\n四\n================\n",
+    ],
+)
+def test_text_that_is_not_a_shop_name_block_is_printed_as_it_is(content):
+    data = encode_job(content=content, settings=PrinterSettings())
+    assert data == INIT + CHINESE_ON + gb(content) + PARTIAL_CUT
+
+
+def test_only_the_lines_between_the_first_two_rules_are_styled():
+    content = "================\n================\n发财小狗饮品店\n================\n"
+    data = encode_job(content=content, settings=PrinterSettings())
+    assert data.endswith(gb(content.split("\n", 1)[1]) + PARTIAL_CUT)
+
+
+def test_a_text_job_is_printed_as_given_with_one_newline_at_its_end():
+    def body(content: str) -> bytes:
+        data = encode_job(content=content, settings=PrinterSettings(header="none"))
+        return data.removeprefix(INIT + CHINESE_ON).removesuffix(PARTIAL_CUT)
+
+    assert body("\n外卖单 #88\n手机尾号 XX\n\n\n") == gb("\n外卖单 #88\n手机尾号 XX\n")
+    assert body("合计   5  \n") == gb("合计   5  \n")
+
+
+def test_buzzer_drawer_banner_and_qr_code_have_their_exact_commands_and_places():
+    data = encode_job(
+        content="x\n",
+        settings=PrinterSettings(cash_drawer=True, buzzer=True, qr_code=True),
+        copies=2,
+        order_id=7,
+        banner="可能重复",
+    )
+    # QR model 2, module size 6, error level L, the order number, print it.
+    qr = (
+        b"\x1d(k\x04\x001A2\x00\x1d(k\x03\x001C\x06\x1d(k\x03\x001E0"
+        + b"\x1d(k\x04\x001P07\x1d(k\x03\x001Q0"
+    )
+    copy = (
+        INIT
+        + CHINESE_ON
+        + BOLD
+        + CENTER
+        + gb("** 可能重复 **\n")
+        + BOLD_OFF
+        + LEFT
+        + b"x\n"
+        + CENTER
+        + qr
+        + LEFT
+        + PARTIAL_CUT
+    )
+    # Beep twice for 3 units first; the drawer opens after the first copy only.
+    assert data == b"\x1bB\x02\x03" + copy + b"\x1bp\x0022" + copy
+
+
+def test_one_copy_unless_more_are_asked_for():
+    data = encode_job(content="x\n", settings=PrinterSettings())
+    assert data == INIT + CHINESE_ON + b"x\n" + PARTIAL_CUT
+
+
+def test_a_printer_without_native_qr_codes_gets_the_qr_code_as_an_image():
+    settings = PrinterSettings(qr_code=True, profile="POS-5890")
+    data = encode_job(content="x\n", settings=settings, order_id=7)
+    assert b"\x1d(k" not in data
+    assert CENTER + b"\x1bt\x01\n\x1dv0\x00" in data  # GS v 0: a raster image
+
+
+def test_a_utf8_printer_gets_the_yen_sign_as_typed():
+    assert encode_text("总计: ¥25.00", "utf-8") == "总计: ¥25.00".encode()
+
+
+def test_a_code_page_without_a_yen_sign_prints_y_in_its_place():
+    assert encode_text("合计 ¥5", "cp866") == b"?? Y5"
+
+
+def test_a_documents_header_block_styles_only_the_lines_between_its_rules():
+    document = receipt_document(ORDER, paper_width=58)
+    data = encode_document(document=document, settings=PrinterSettings(header="double"))
+    rule = gb("=" * 32 + "\n")
+    assert data.startswith(
+        INIT
+        + CHINESE_ON
+        + rule
+        + CENTER
+        + BOLD
+        + b"\x1d!\x01"
+        + SHOP_NAME
+        + LEFT
+        + BOLD_OFF
+        + NORMAL
+        + rule
+        + CENTER
+        + BOLD
+        + NORMAL
+        + gb("取餐号\n")
+    )
+
+
+def test_settings_from_a_message_keep_what_it_says_and_take_the_defaults_otherwise():
+    assert PrinterSettings.from_mapping({"cut": "full"}) == PrinterSettings(cut="full")
+    assert PrinterSettings.from_mapping(None) == PrinterSettings()
+    # Another encoding chosen here brings its Chinese mode, unless the message set one.
+    chosen = PrinterSettings.from_mapping({"encoding": "cp437"}, encoding="gbk")
+    assert (chosen.encoding, chosen.chinese_mode) == ("gbk", "on")
+    kept = PrinterSettings.from_mapping({"chinese_mode": "off"}, encoding="gbk")
+    assert (kept.encoding, kept.chinese_mode) == ("gbk", "off")
+
+
+def test_settings_as_a_mapping_are_every_field_and_read_back_the_same():
+    settings = PrinterSettings(encoding="big5", cut="none", buzzer=True, paper_width=58)
+    assert settings.as_mapping() == {
+        "encoding": "big5",
+        "chinese_mode": "on",
+        "cut": "none",
+        "header": "double",
+        "cash_drawer": False,
+        "buzzer": True,
+        "qr_code": False,
+        "profile": "default",
+        "paper_width": 58,
+    }
+    assert PrinterSettings.from_mapping(settings.as_mapping()) == settings
+
+
+def test_a_bad_setting_names_the_choices():
+    with pytest.raises(ValueError, match=r"^cut must be one of partial, full, none$"):
+        PrinterSettings(cut="sideways")
+
+
+@pytest.mark.parametrize(
+    ("answers", "problem"),
+    [
+        # Bit 0 of each answer is fixed at 0 by the standard; a printer that sets it anyway
+        # reports what the other bits say, no more.
+        ((0x17, 0x13, 0x13), None),
+        ((0x16, None, 0x73), "paper out / 缺纸"),
+    ],
+)
+def test_status_bits_outside_the_ones_read_change_nothing(answers, problem):
+    assert status_problem(*answers) == problem

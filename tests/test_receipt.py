@@ -3,8 +3,15 @@ from decimal import Decimal
 
 import pytest
 
-from printing.paper import columns_for, display_width, wrap
-from printing.receipt import Receipt, ReceiptItem, render_receipt, render_test_page
+from printing.paper import columns_for, display_width, money, two_columns, wrap
+from printing.receipt import (
+    Receipt,
+    ReceiptItem,
+    render_receipt,
+    render_test_page,
+    stamp_text,
+    toppings_text,
+)
 
 MILK_TEA = ReceiptItem(
     name="珍珠奶茶",
@@ -127,3 +134,102 @@ def test_the_test_page_fits_the_paper(paper):
     lines = text.splitlines()
     assert max(display_width(line) for line in lines) == columns_for(paper)
     assert "打印机: 厨房打印机" in lines
+
+
+def test_a_latin_word_that_does_not_fit_moves_to_the_next_line_whole():
+    assert wrap("hello wonderful", 11) == ["hello", "wonderful"]
+
+
+def test_a_word_longer_than_the_line_is_broken_at_the_edge():
+    assert wrap("abcdefghij", 4) == ["abcd", "efgh", "ij"]
+    # On indented lines too, without an empty line where the word would have moved.
+    assert wrap("ab cdefghijkl", 6, indent="  ") == ["ab", "  cdef", "  ghij", "  kl"]
+
+
+def test_chinese_after_a_space_still_breaks_anywhere():
+    assert wrap("hello 珍珠", 8) == ["hello 珍", "珠"]
+
+
+def test_wrap_turns_tabs_into_spaces_and_starts_indented_lines_at_newlines():
+    assert wrap("a\tb", 8) == ["a b"]
+    assert wrap(" a \nb c", 10, indent="  ") == [" a", "  b c"]
+    assert wrap("a\n", 5) == ["a"]
+    assert wrap("", 5) == [""]
+
+
+def test_two_columns_share_a_line_down_to_a_single_space():
+    assert two_columns("ab", "cd", 5) == ["ab cd"]
+
+
+def test_two_columns_that_do_not_fit_put_the_amount_on_its_own_line_flush_right():
+    left = "Lemon Tea 柠檬茶 with ice"
+    assert two_columns(left, "¥12.00", 16) == ["Lemon Tea 柠檬茶", "with ice", " " * 10 + "¥12.00"]
+    assert two_columns(left, "¥12.00", 16, indent="  ") == [
+        "Lemon Tea 柠檬茶",
+        "  with ice",
+        " " * 10 + "¥12.00",
+    ]
+
+
+def test_money_rounds_half_up_to_the_cent():
+    assert money(Decimal("0.125")) == "¥0.13"
+    assert money(Decimal("2")) == "¥2.00"
+
+
+def test_toppings_as_typed_become_one_plus_each():
+    assert toppings_text("珍珠, +, Xtra shot、X") == "+珍珠 +Xtra shot +X"
+
+
+def test_a_stamp_goes_centred_on_top_of_free_text():
+    assert (
+        stamp_text("外卖单 #88\n", "重印", paper_width=58) == " " * 11 + "** 重印 **\n外卖单 #88\n"
+    )
+    stamped = stamp_text("外卖单 #88\n", "重印 / REPRINT 2026-12-02 14:05", paper_width=58)
+    assert stamped == "  ** 重印 / REPRINT 2026-12-02\n" + " " * 12 + "14:05 **\n外卖单 #88\n"
+
+
+TEST_PAGE_58 = (
+    "================================\n"
+    "         发财小狗饮品店\n"
+    "     打印测试 / TEST PRINT\n"
+    "================================\n"
+    "打印机: 厨房打印机 Kitchen\n"
+    "  Printer 2\n"
+    "纸宽: 58mm (32 列)\n"
+    "时间: 2025-01-01 09:05:07\n"
+    "--------------------------------\n"
+    "中文: 珍珠奶茶 ¥25.00\n"
+    "12345678901234567890123456789012\n"
+    "================================\n"
+    "            打印正常\n"
+    "================================\n"
+)
+TEST_PAGE_80 = (
+    "================================================\n"
+    "                 发财小狗饮品店\n"
+    "             打印测试 / TEST PRINT\n"
+    "================================================\n"
+    "打印机: 吧台\n"
+    "纸宽: 80mm (48 列)\n"
+    "时间: 2025-01-01 09:05:07\n"
+    "------------------------------------------------\n"
+    "中文: 珍珠奶茶 ¥25.00\n"
+    "123456789012345678901234567890123456789012345678\n"
+    "================================================\n"
+    "                    打印正常\n"
+    "================================================\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("paper", "printer_name", "expected"),
+    [(58, "厨房打印机 Kitchen Printer 2", TEST_PAGE_58), (80, "吧台", TEST_PAGE_80)],
+)
+def test_the_exact_test_page(paper, printer_name, expected):
+    text = render_test_page(
+        shop_name="发财小狗饮品店",
+        printer_name=printer_name,
+        paper_width=paper,
+        time=datetime(2025, 1, 1, 9, 5, 7),
+    )
+    assert text == expected
