@@ -406,3 +406,13 @@ def test_the_same_note_is_given_once_and_runs_of_later_labels_are_below_the_gap(
     assert rendering.notes == ["font 'ROMAN' drawn as TSS24.BF2"]
     assert [run.y for run in rendering.runs] == [10, 40, 186, 216, 362, 392]
     assert rendering.lines == ["A", "B", "", "A", "B", "", "A", "B"]
+
+
+def test_labels_with_gap_0_follow_each_other_without_a_gap():
+    rendering = render_tspl(
+        tspl("SIZE 30 mm,20 mm", "GAP 0 mm,0 mm", "CLS", 'TEXT 0,0,"3",0,1,1,"ONE"', "PRINT 2")
+    )
+
+    assert rendering.image.size == (240, 320)
+    assert GRAY not in colours(rendering.image, (0, 0, 240, 320))
+    assert [run.y for run in rendering.runs] == [0, 160]
