@@ -65,6 +65,7 @@ MUTATE_JOBS ?= 1
 # notice an edited test: every run starts from scratch. Then the mutants not killed, and
 # killed/total per module ("no tests" and "survived" both count as not killed).
 mutate: $(VENV)/.dev-installed
+	@$(MAKE) --no-print-directory system-packages DEBIAN_PACKAGES="$(RUN_PACKAGES)"
 	rm -rf mutants
 	$(BIN)/mutmut run --max-children $(MUTATE_JOBS) $(if $(MODULE),"$(MODULE).*")
 	@$(BIN)/mutmut results | grep -v "not checked" || true
