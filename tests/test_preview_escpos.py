@@ -99,7 +99,8 @@ def test_font_b_bold_double_height_double_width_and_underline_from_esc_bang():
     ]
     # Font B's line: max(30, 17 + 6); the double-height line: 48 + 6.
     assert rendering.image.height == 30 + 54 + 12
-    # The underlined F has a line along its cell's bottom row.
+    # Font B is not underlined; the underlined F has a line along its cell's bottom row.
+    assert BLACK not in colours(rendering.image, (0, 16, 18, 17))
     assert colours(rendering.image, (48, 77, 60, 78)) == {BLACK}
     assert BLACK not in colours(rendering.image, (0, 77, 48, 78))
 
@@ -267,6 +268,10 @@ def test_unknown_control_bytes_and_commands_are_red_boxes_of_their_bytes():
         (GS, "unknown 1d"),
         (FS, "unknown 1c"),
         (DLE, "unknown 10"),
+        (DLE + b"\x04", "unknown 10 04"),
+        (GS + b"!", "unknown 1d 21"),
+        (FS + b"!", "unknown 1c 21"),
+        (FS + b"W", "unknown 1c 57"),
         (ESC + b"!", "unknown 1b 21"),
         (ESC + b"a", "unknown 1b 61"),
     ],
@@ -276,6 +281,14 @@ def test_a_command_cut_short_at_the_end_is_a_marker(data, marker):
 
     assert rendering.markers == [marker]
     assert rendering.lines == ["A"]
+
+
+def test_a_drawer_or_buzzer_command_cut_short_shows_each_of_its_bytes():
+    assert render_escpos(DLE + b"\x14\x01\x00").markers == ["unknown 10 14", "unknown 01",
+                                                             "unknown 00"]  # fmt: skip
+    assert render_escpos(ESC + b"p\x00\x19").markers == ["unknown 1b 70", "unknown 00",
+                                                         "unknown 19"]  # fmt: skip
+    assert render_escpos(ESC + b"B\x02").markers == ["unknown 1b 42", "unknown 02"]
 
 
 def test_esc_r_and_status_queries_and_bar_code_settings_print_nothing():
@@ -352,8 +365,10 @@ def test_drawer_and_buzzer_are_blue_tags_on_rows_of_their_own():
     assert place(rendering) == [(0, 0, 12, 24, "A"), (0, 30 + 4 * 24, 12, 24, "B")]
     for number in range(4):
         top = 30 + 24 * number + 2
-        assert BLUE in colours(rendering.image, (4, top, 5, top + 20))
-        assert BLUE not in colours(rendering.image, (0, top, 4, top + 20))
+        assert colours(rendering.image, (4, top, 5, top + 20)) == {BLUE}
+        assert colours(rendering.image, (4, top, 40, top + 1)) == {BLUE}
+        assert BLUE not in colours(rendering.image, (0, top - 2, 4, top + 22))
+        assert BLUE not in colours(rendering.image, (0, top - 2, 100, top))
 
 
 def test_other_esc_parenthesis_and_dle_dc4_functions_are_markers_and_skip_their_bytes():
@@ -460,11 +475,34 @@ def test_a_raster_image_is_drawn_bit_for_bit_at_its_alignment_and_scale():
     assert place(rendering) == [(564, 4, 12, 24, "A")]
 
 
-def test_a_raster_image_cut_short_is_a_marker():
+def test_a_raster_image_cut_short_or_empty_is_a_marker():
     rendering = render_escpos(GS + b"v0\x00\x02\x00\x02\x00\xffA")
 
     assert rendering.markers == ["unknown 1d 76 30"]
     assert rendering.lines == []
+    assert render_escpos(GS + b"v0\x00\x00\x00\x01\x00").markers == ["unknown 1d 76 30"]
+    assert render_escpos(GS + b"v0\x00\x01\x00\x00\x00").markers == ["unknown 1d 76 30"]
+
+
+def test_a_raster_image_doubled_in_one_direction_and_centred():
+    wide = render_escpos(ESC + b"a\x01" + GS + b"v0\x01\x01\x00\x01\x00\x81")
+    tall = render_escpos(GS + b"v0\x02\x01\x00\x01\x00\x81")
+
+    assert wide.markers == ["image 16x1"]
+    assert black(wide.image) == (280, 0, 296, 1)
+    assert colours(wide.image, (282, 0, 294, 1)) == {WHITE}
+    assert tall.markers == ["image 8x2"]
+    assert black(tall.image) == (0, 0, 8, 2)
+    assert tall.image.height == 2 + 12
+
+
+def test_a_raster_images_width_and_height_count_in_256s():
+    rendering = render_escpos(GS + b"v0\x00\x00\x01\x01\x00" + b"\x00" * 256)
+    tall = render_escpos(GS + b"v0\x00\x01\x00\x00\x01" + b"\x00" * 256 + b"A\n")
+
+    assert rendering.markers == ["image 2048x1"]
+    assert tall.markers == ["image 8x256"]
+    assert tall.lines == ["A"]
 
 
 def test_a_bar_code_is_grey_bars_over_its_text():
@@ -480,8 +518,10 @@ def test_a_bar_code_is_grey_bars_over_its_text():
     assert colours(image, (153, 30, 156, 91)) == {WHITE}
     assert colours(image, (144, 91, 432, 92)) == {WHITE}
     assert colours(image, (0, 30, 144, 91)) == {WHITE}
-    assert colours(image, (432, 30, 576, 91)) == {WHITE}
-    assert BLACK in colours(image, (250, 92, 330, 114))
+    assert colours(image, (426, 30, 429, 91)) == {GRAY}
+    assert colours(image, (429, 30, 576, 91)) == {WHITE}
+    # Its text centred under the bars, 70 dots below their top, in the notes' font.
+    assert black(image, (0, 91, 576, 114)) == (272, 4, 301, 14)
 
 
 def test_a_bar_code_without_its_end_takes_the_rest():
@@ -490,6 +530,13 @@ def test_a_bar_code_without_its_end_takes_the_rest():
     assert rendering.markers == ["barcode:AB"]
     cut_short = render_escpos(GS + b"kE")
     assert cut_short.markers == ["unknown 1d 6b 45"]
+
+
+def test_bar_code_types_0_to_6_end_at_a_nul_the_others_have_a_length():
+    rendering = render_escpos(GS + b"k\x06A1\x00" + GS + b"kI\x03B22C\n")
+
+    assert rendering.markers == ["barcode:A1", "barcode:B22"]
+    assert rendering.lines == ["C"]
 
 
 def test_fs_ampersand_and_fs_dot_switch_chinese_mode_on_and_off():
