@@ -11,7 +11,14 @@ import os
 import pytest
 from PIL import Image
 
-from printing.preview import Rendering, TextRun, find_cjk_font, render_escpos, with_notes
+from printing.preview import (
+    Rendering,
+    TextRun,
+    find_cjk_font,
+    render_escpos,
+    render_tspl,
+    with_notes,
+)
 from printing.preview.canvas import (
     BLACK,
     BLUE,
@@ -34,6 +41,11 @@ WQY = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
 def black(image: Image.Image, box: tuple[int, int, int, int] | None = None):
     part = image.crop(box) if box else image
     return part.point(lambda index: 255 if index == BLACK else 0, "L").getbbox()
+
+
+def red(image: Image.Image, box: tuple[int, int, int, int]):
+    part = image.crop(box)
+    return part.point(lambda index: 255 if index == RED else 0, "L").getbbox()
 
 
 def colours(image: Image.Image, box: tuple[int, int, int, int]) -> set[int]:
@@ -297,8 +309,21 @@ def test_notes_are_written_in_a_red_band_above_the_paper():
     assert colours(noted.image, (0, 0, 384, 1)) == {RED}
     assert colours(noted.image, (0, band - 3, 384, band - 2)) == {RED}
     assert colours(noted.image, (0, band - 2, 384, band)) == {WHITE}
+    assert colours(noted.image, (383, 0, 384, band - 2)) == {RED}
     assert RED in colours(noted.image, (4, 4, 200, 24))
-    assert RED in colours(noted.image, (4, 44, 200, 64))
+    # The notes' lines, 20 dots apart from 4 dots in, in 16-pixel WenQuanYi Mono: the x's of
+    # the second and third lines.
+    assert red(noted.image, (1, 26, 383, 46)) == (4, 4, 372, 13)
+    assert red(noted.image, (1, 46, 383, 65)) == (4, 4, 232, 13)
+
+
+def test_a_note_as_wide_as_the_band_less_8_dots_fits_on_one_line():
+    # A label 248 dots wide: 24 characters of 10 dots fit in 240.
+    label = render_tspl(b"SIZE 248 dot,10 mm\r\nPRINT 1\r\n")
+
+    assert with_notes(label, ["x" * 24]).image.height == 80 + 28
+    assert with_notes(label, ["x" * 25]).image.height == 80 + 48
+    assert with_notes(label, ["打印机离线"]).image.height == 80 + 28
 
 
 def test_no_notes_leave_the_rendering_as_it_was():
@@ -316,6 +341,9 @@ def test_notes_are_broken_at_spaces_or_inside_a_word_too_long_for_a_line():
     assert wrap_note("a  b", 80) == ["a  b"]
     assert wrap_note("", 80) == []
     assert wrap_note("ab", 5) == ["a", "b"]
+    # 16 dots a Chinese character.
+    assert wrap_note("打印机离线", 80) == ["打印机离线"]
+    assert wrap_note("打印机离线", 79) == ["打印机离", "线"]
 
 
 def test_without_a_cjk_font_a_red_band_says_so_above_the_paper(monkeypatch, caplog):
@@ -334,6 +362,17 @@ def test_without_a_cjk_font_a_red_band_says_so_above_the_paper(monkeypatch, capl
     assert colours(rendering.image, (0, 25, 576, 26)) == {RED}
     assert colours(rendering.image, (0, 26, 576, 28)) == {WHITE}
     assert black(rendering.image) is not None
+
+
+@pytest.mark.parametrize(("width", "band"), [(533, 28), (532, 48)])
+def test_the_missing_font_warning_takes_one_line_where_it_fits(monkeypatch, width, band):
+    # Pillow's own font draws the warning 525 dots long; the band leaves 4 dots each side.
+    monkeypatch.setenv("PRINT_PREVIEW_FONT", "none")
+
+    rendering = render_tspl(f"SIZE {width} dot,10 mm\r\nPRINT 1\r\n".encode())
+
+    assert rendering.image.height == band + 80
+    assert colours(rendering.image, (0, band, width, band + 80)) == {WHITE}
 
 
 def test_a_tag_is_a_box_20_dots_high_as_wide_as_its_label_and_8_more():
