@@ -341,6 +341,7 @@ def test_notes_are_broken_at_spaces_or_inside_a_word_too_long_for_a_line():
     assert wrap_note("a  b", 80) == ["a  b"]
     assert wrap_note("", 80) == []
     assert wrap_note("ab", 5) == ["a", "b"]
+    assert wrap_note("abc", 15) == ["a", "b", "c"]
     # 16 dots a Chinese character.
     assert wrap_note("打印机离线", 80) == ["打印机离线"]
     assert wrap_note("打印机离线", 79) == ["打印机离", "线"]

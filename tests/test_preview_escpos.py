@@ -166,9 +166,11 @@ def test_double_size_text_is_the_normal_glyph_with_each_dot_doubled():
 def test_alignment_centres_or_right_aligns_each_line():
     rendering = render_escpos(
         ESC + b"a\x01AB\n" + ESC + b"a\x32CD\n" + ESC + b"a\x05EF\n" + ESC + b"a\x30GH\n"
-    )
+        + ESC + b"a\x31IJ\n" + ESC + b"a\x00KL\n" + ESC + b"a\x02MN\n"
+    )  # fmt: skip
 
-    assert [run.x for run in rendering.runs] == [(576 - 24) // 2, 552, 552, 0]
+    centre = (576 - 24) // 2
+    assert [run.x for run in rendering.runs] == [centre, 552, 552, 0, centre, 0, 552]
 
 
 def test_alignment_set_in_the_middle_of_a_line_applies_to_the_next_line():
@@ -291,6 +293,34 @@ def test_a_drawer_or_buzzer_command_cut_short_shows_each_of_its_bytes():
     assert render_escpos(ESC + b"B\x02").markers == ["unknown 1b 42", "unknown 02"]
 
 
+@pytest.mark.parametrize(
+    ("command", "markers"),
+    [
+        (FS + b"&", []),
+        (FS + b".", []),
+        (FS + b"!\x00", []),
+        (FS + b"W\x00", []),
+        (FS + b"-\x01", []),
+        (FS + b"C\x01", []),
+        (DLE + b"\x04\x01", []),
+        (DLE + b"\x05\x01", []),
+        (DLE + b"\x14\x01\x00\x01", ["drawer"]),
+        (ESC + b"p\x00\x19\xfa", ["drawer"]),
+        (ESC + b"B\x02\x03", ["buzzer"]),
+        (ESC + b"E\x01", []),
+        (GS + b"!\x00", []),
+        (GS + b"V\x00", []),
+        (GS + b"VA\x00", []),
+        (GS + b"H\x02", []),
+    ],
+)
+def test_a_command_that_ends_the_stream_is_complete(command, markers):
+    rendering = render_escpos(b"A\n" + command)
+
+    assert rendering.markers == markers
+    assert rendering.lines == ["A"]
+
+
 def test_esc_r_and_status_queries_and_bar_code_settings_print_nothing():
     data = (
         ESC + b"R\x0f" + DLE + b"\x04\x01" + DLE + b"\x05\x02" + GS + b"H\x02" + GS + b"h\x50"
@@ -332,6 +362,21 @@ def test_each_cut_command_is_a_cut(mode, kind):
     # The text before a cut is printed first.
     assert rendering.lines == ["A"]
     assert rendering.image.height == 30 + 18 + 12
+
+
+def test_a_cuts_label_sits_on_a_white_box_at_the_right_end_of_its_dashes():
+    # A one-row raster image right-aligned above the cut: the box stops below it.
+    rendering = render_escpos(ESC + b"a\x02" + GS + b"v0\x00\x01\x00\x01\x00\xff" + GS + b"V\x00")
+    image = rendering.image
+
+    # The cut 8 dots below the image's row; "full cut" is 56 dots in 12-pixel WenQuanYi
+    # Mono, its box from 576 - 56 - 10 = 510 to the edge.
+    assert colours(image, (568, 0, 576, 1)) == {BLACK}
+    assert image.getpixel((509, 9)) == BLUE
+    assert colours(image, (510, 9, 516, 11)) == {WHITE}
+    assert colours(image, (510, 1, 576, 18)) == {WHITE, BLUE}
+    label = image.crop((510, 1, 576, 18)).point(lambda index: 255 if index == BLUE else 0, "L")
+    assert label.getbbox() == (5, 4, 59, 13)
 
 
 def test_the_cut_says_which_cut_it_is():
@@ -562,6 +607,12 @@ def test_fs_bang_and_fs_w_double_chinese_characters_only():
         (48, 108, 12, 24, "A"),
         (0, 138, 24, 24, "中"),
     ]
+
+
+def test_fs_bang_1_leaves_chinese_characters_their_size():
+    rendering = render_escpos(FS + b"!\x01\xd6\xd0\n" + FS + b"!\x04" + FS + b"!\x03\xd6\xd0\n")
+
+    assert place(rendering) == [(0, 0, 24, 24, "中"), (0, 30, 24, 24, "中")]
 
 
 def test_a_chinese_character_is_as_big_as_the_larger_of_text_and_chinese_size():
