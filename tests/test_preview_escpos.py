@@ -308,6 +308,10 @@ def test_a_drawer_or_buzzer_command_cut_short_shows_each_of_its_bytes():
         (ESC + b"p\x00\x19\xfa", ["drawer"]),
         (ESC + b"B\x02\x03", ["buzzer"]),
         (ESC + b"E\x01", []),
+        (ESC + b"@", []),
+        (ESC + b"2", []),
+        (ESC + b"(A\x00\x00", ["buzzer"]),
+        (ESC + b"*\x00\x00\x00", ["unknown 1b 2a 00"]),
         (GS + b"!\x00", []),
         (GS + b"V\x00", []),
         (GS + b"VA\x00", []),
@@ -319,6 +323,36 @@ def test_a_command_that_ends_the_stream_is_complete(command, markers):
 
     assert rendering.markers == markers
     assert rendering.lines == ["A"]
+
+
+def test_esc_parenthesis_and_esc_star_cut_short_show_each_of_their_bytes():
+    assert render_escpos(ESC + b"(A\x00").markers == ["unknown 1b 28", "unknown 00"]
+    assert render_escpos(ESC + b"*\x00\x00").markers == ["unknown 1b 2a", "unknown 00",
+                                                          "unknown 00"]  # fmt: skip
+
+
+def test_esc_parenthesis_and_esc_star_skip_their_data_counted_in_256s():
+    beep = ESC + b"(A\x00\x01" + b"x" * 256
+    image = ESC + b"*\x00\x00\x01" + b"x" * 256
+    # m = 32 and 33 are 24-dot images: three bytes a column.
+    tall = ESC + b"*\x20\x01\x00xyz" + ESC + b"*\x21\x01\x00xyz"
+
+    rendering = render_escpos(beep + image + tall + b"B\n")
+
+    assert rendering.lines == ["B"]
+    assert rendering.markers == ["buzzer", "unknown 1b 2a 00", "unknown 1b 2a 20",
+                                 "unknown 1b 2a 21"]  # fmt: skip
+
+
+def test_esc_j_at_the_end_still_feeds_the_paper():
+    assert render_escpos(b"A\n" + ESC + b"J\x30").image.height == 30 + 48 + 12
+
+
+def test_text_discarded_by_several_esc_at_is_counted_together():
+    rendering = render_escpos(b"ab" + ESC + b"@cde" + ESC + b"@f\n")
+
+    assert rendering.lines == ["f"]
+    assert rendering.notes == ["5 characters discarded by ESC @ (no line feed before it)"]
 
 
 def test_esc_r_and_status_queries_and_bar_code_settings_print_nothing():
