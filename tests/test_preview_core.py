@@ -389,7 +389,9 @@ def test_a_tag_is_a_box_20_dots_high_as_wide_as_its_label_and_8_more():
     assert colours(image, (10, 5, 11, 25)) == {BLUE}
     assert colours(image, (9 + width, 5, 10 + width, 25)) == {BLUE}
     assert colours(image, (11, 6, 14, 24)) == {WHITE}
-    assert BLUE in colours(image, (14, 6, 9 + width, 24))
+    # The label 4 dots in, centred on the box's middle row, in 14-pixel WenQuanYi Mono.
+    label = image.crop((11, 6, 65, 24)).point(lambda index: 255 if index == BLUE else 0, "L")
+    assert label.getbbox() == (4, 3, 50, 14)
     assert colours(image, (0, 0, 100, 5)) == {WHITE}
     assert colours(image, (10 + width, 0, 100, 40)) == {WHITE}
 

@@ -261,6 +261,7 @@ def test_unknown_control_bytes_and_commands_are_red_boxes_of_their_bytes():
     assert colours(rendering.image, (12, 2, b.x, 3)) == {RED}
     assert colours(rendering.image, (13, 3, 15, 21)) == {WHITE}
     assert colours(rendering.image, (12, 0, b.x, 2)) == {WHITE}
+    assert colours(rendering.image, (12, 22, b.x, 24)) == {WHITE}
 
 
 @pytest.mark.parametrize(
@@ -461,6 +462,15 @@ def test_other_esc_parenthesis_and_dle_dc4_functions_are_markers_and_skip_their_
                                  "unknown 1b 2a 21"]  # fmt: skip
 
 
+def modules(matrix: list[list[bool]], size: int) -> bytes:
+    """The dots of a QR code of `size`-dot modules: black or white, no grey edges."""
+    return bytes(
+        BLACK if matrix[y // size][x // size] else WHITE
+        for y in range(size * len(matrix))
+        for x in range(size * len(matrix))
+    )
+
+
 def qr_commands(text: bytes, *, module: int = 3, ecc: int = 48) -> bytes:
     def fn(body: bytes) -> bytes:
         return GS + b"(k" + bytes([len(body) % 256, len(body) // 256]) + body
@@ -484,11 +494,8 @@ def test_a_qr_code_is_its_modules_at_its_size_and_alignment(align, x):
     assert len(matrix) == 21
     assert rendering.markers == ["qr:12"]
     assert black(rendering.image, (0, 30, 576, 30 + 84)) == (x, 0, x + 84, 84)
-    for row, dark_row in enumerate(matrix):
-        for column, dark in enumerate(dark_row):
-            assert rendering.image.getpixel((x + 4 * column + 2, 30 + 4 * row + 1)) == (
-                BLACK if dark else WHITE
-            )
+    drawn = rendering.image.crop((x, 30, x + 84, 30 + 84)).tobytes()
+    assert drawn == modules(matrix, 4)
     assert rendering.runs[1].y == 30 + 84 + 6
 
 
@@ -516,6 +523,21 @@ def test_a_qr_code_prints_its_stored_data_as_utf8_and_the_default_module_is_3_do
     assert rendering.markers == ["qr:奶茶A1"]
     size = 3 * len(qr_matrix("奶茶A1", "L"))
     assert black(rendering.image) == (0, 0, size, size)
+
+
+def test_a_qr_code_function_without_its_parameter_is_a_marker_and_the_short_ones_are_read():
+    short = GS + b"(k\x02\x001C" + GS + b"(k\x02\x001E" + GS + b"(k\x02\x001A"
+    rendering = render_escpos(
+        short + GS + b"(k\x03\x001R0" + GS + b"(k\x04\x001P0Z" + GS + b"(k\x02\x001Q"
+    )
+
+    assert rendering.markers == ["unknown 1d 28 6b 31 43", "unknown 1d 28 6b 31 45", "qr:Z"]
+
+
+def test_qr_data_that_is_not_utf8_is_printed_with_replacement_characters():
+    rendering = render_escpos(GS + b"(k\x05\x001P0\xffA" + GS + b"(k\x03\x001Q0")
+
+    assert rendering.markers == ["qr:\ufffdA"]
 
 
 def test_other_2d_code_functions_are_markers():

@@ -227,10 +227,10 @@ def test_a_qr_code_is_its_modules_at_the_cell_size_at_its_place():
     assert rendering.markers == ["qr:A001"]
     # The finder patterns are dark to the code's edges.
     assert black(rendering.image) == (20, 30, 20 + size, 30 + size)
-    for row, dark_row in enumerate(matrix):
-        for column, dark in enumerate(dark_row):
-            pixel = rendering.image.getpixel((20 + 4 * column + 1, 30 + 4 * row + 2))
-            assert pixel == (BLACK if dark else WHITE)
+    expected = bytes(
+        BLACK if matrix[y // 4][x // 4] else WHITE for y in range(size) for x in range(size)
+    )
+    assert rendering.image.crop((20, 30, 20 + size, 30 + size)).tobytes() == expected
 
 
 def test_a_qr_codes_error_correction_level_is_read_and_an_unknown_one_is_l():
