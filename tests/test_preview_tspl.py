@@ -313,12 +313,17 @@ def test_command_names_are_read_in_any_case_and_settings_print_nothing():
 
 
 def test_an_unknown_command_is_a_marker_and_a_red_tag_on_the_label():
-    rendering = render_tspl(label("BEEP", "SOUND 1,2,3,4,5,6,7,8,9,10,11,12"))
+    rendering = render_tspl(label("BEEP", "SOUND 1,2,3,4,5,6,7,8,9,10,11,12", "TEXTBOX"))
 
-    assert rendering.markers == ["unknown TSPL BEEP", "unknown TSPL SOUND 1,2,3,4,5,6,7,8,9,"]
+    assert rendering.markers == [
+        "unknown TSPL BEEP",
+        "unknown TSPL SOUND 1,2,3,4,5,6,7,8,9,",
+        "unknown TSPL TEXTBOX",
+    ]
     assert RED in colours(rendering.image, (2, 2, 60, 22))
     assert RED in colours(rendering.image, (2, 24, 60, 44))
-    assert colours(rendering.image, (0, 46, 240, 160)) == {WHITE}
+    assert RED in colours(rendering.image, (2, 46, 60, 66))
+    assert colours(rendering.image, (0, 68, 240, 160)) == {WHITE}
 
 
 def test_a_command_with_arguments_it_cannot_read_is_shown_as_unknown():
@@ -416,3 +421,58 @@ def test_labels_with_gap_0_follow_each_other_without_a_gap():
     assert rendering.image.size == (240, 320)
     assert GRAY not in colours(rendering.image, (0, 0, 240, 320))
     assert [run.y for run in rendering.runs] == [0, 160]
+
+
+def test_a_status_query_glued_to_the_next_command_leaves_that_command_to_run():
+    rendering = render_tspl(label(b"\x1b!?BAR 0,0,8,8"))
+
+    assert black(rendering.image) == (0, 0, 8, 8)
+
+
+def test_a_line_feed_first_is_an_empty_command():
+    rendering = render_tspl(b"\n" + label("BAR 0,0,8,8"))
+
+    assert rendering.image.size == (240, 160)
+    assert black(rendering.image) == (0, 0, 8, 8)
+
+
+def test_a_command_name_that_is_not_ascii_is_an_unknown_command():
+    rendering = render_tspl(label("PRÜFEN 1".encode(), "BEEP é".encode()))
+
+    assert rendering.markers == [
+        "unknown TSPL PR\ufffd\ufffdFEN 1",
+        "unknown TSPL BEEP \ufffd\ufffd",
+    ]
+
+
+def test_sizes_without_a_unit_are_millimetres_and_bar_sizes_may_be_in_millimetres():
+    rendering = render_tspl(
+        tspl("SIZE 30,20", "GAP 3,0", "CLS", "BAR 1 mm,1 mm,2 mm,1 MM", "PRINT 2")
+    )
+
+    assert rendering.image.size == (240, 160 + 24 + 160)
+    assert black(rendering.image, (0, 0, 240, 160)) == (8, 8, 24, 16)
+
+
+def test_a_box_with_a_corner_radius_is_drawn_and_moved_by_reference():
+    rendering = render_tspl(label("REFERENCE 5,7", "BOX 10,10,50,40,3,5"))
+
+    assert black(rendering.image) == (15, 17, 56, 48)
+
+
+def test_a_font_named_without_quotes_or_not_in_ascii():
+    unquoted = render_tspl(label('TEXT 0,0,3,0,1,1,"AB"'))
+    accented = render_tspl(label('TEXT 0,0,"É.TTF",0,1,1,"AB"'.encode()))
+
+    assert (unquoted.runs[0].width, unquoted.runs[0].height) == (32, 24)
+    assert accented.notes == ["font '\ufffd\ufffd.TTF' drawn as TSS24.BF2"]
+
+
+def test_latin_text_beside_gb_text_on_a_big5_font_does_not_hide_the_hint():
+    gb = "珍珠小狗".encode("gb18030")
+    rendering = render_tspl(label(b'TEXT 0,0,"TST24.BF2",0,1,1,"A' + gb + b'"'), encoding="big5")
+
+    assert rendering.notes == [
+        "the text reads as gb18030, not big5: 3 of 4 two-byte characters are rare or "
+        "undefined in big5 (encoded for another printer?)"
+    ]
