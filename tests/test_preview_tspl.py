@@ -476,3 +476,30 @@ def test_latin_text_beside_gb_text_on_a_big5_font_does_not_hide_the_hint():
         "the text reads as gb18030, not big5: 3 of 4 two-byte characters are rare or "
         "undefined in big5 (encoded for another printer?)"
     ]
+
+
+def upright(text: str = "L") -> Image.Image:
+    """The TSS24 glyphs of `text` as drawn unturned and unscaled, 12 x 24 dots a character."""
+    image = render_tspl(label(f'TEXT 10,10,"TSS24.BF2",0,1,1,"{text}"')).image
+    return image.crop((10, 10, 10 + 12 * len(text), 34))
+
+
+@pytest.mark.parametrize(
+    ("rotation", "box", "turn"),
+    [
+        (180, (88, 76, 100, 100), Image.Transpose.ROTATE_180),
+        (270, (100, 88, 124, 100), Image.Transpose.ROTATE_90),
+    ],
+)
+def test_text_turned_upside_down_or_a_quarter_left_is_the_upright_text_turned(rotation, box, turn):
+    turned = render_tspl(label(f'TEXT 100,100,"TSS24.BF2",{rotation},1,1,"L"')).image
+
+    assert turned.crop(box).tobytes() == upright().transpose(turn).tobytes()
+
+
+@pytest.mark.parametrize(("sw", "sh"), [(2, 2), (2, 1), (1, 2)])
+def test_scaled_text_is_the_upright_text_with_each_dot_repeated(sw, sh):
+    scaled = render_tspl(label(f'TEXT 10,10,"TSS24.BF2",0,{sw},{sh},"Lj"')).image
+    expected = upright("Lj").resize((24 * sw, 24 * sh), Image.Resampling.NEAREST)
+
+    assert scaled.crop((10, 10, 10 + 24 * sw, 10 + 24 * sh)).tobytes() == expected.tobytes()
