@@ -320,10 +320,13 @@ def test_an_unknown_command_is_a_marker_and_a_red_tag_on_the_label():
         "unknown TSPL SOUND 1,2,3,4,5,6,7,8,9,",
         "unknown TSPL TEXTBOX",
     ]
-    assert RED in colours(rendering.image, (2, 2, 60, 22))
-    assert RED in colours(rendering.image, (2, 24, 60, 44))
-    assert RED in colours(rendering.image, (2, 46, 60, 66))
-    assert colours(rendering.image, (0, 68, 240, 160)) == {WHITE}
+    # Tags 20 dots high from (2, 2), each 22 dots below the last.
+    for top in (2, 24, 46):
+        assert colours(rendering.image, (2, top, 3, top + 20)) == {RED}
+        assert colours(rendering.image, (2, top, 40, top + 1)) == {RED}
+        assert colours(rendering.image, (0, top - 2, 2, top + 20)) == {WHITE}
+        assert colours(rendering.image, (0, top - 2, 40, top)) == {WHITE}
+    assert colours(rendering.image, (0, 66, 240, 160)) == {WHITE}
 
 
 def test_a_command_with_arguments_it_cannot_read_is_shown_as_unknown():
@@ -503,3 +506,31 @@ def test_scaled_text_is_the_upright_text_with_each_dot_repeated(sw, sh):
     expected = upright("Lj").resize((24 * sw, 24 * sh), Image.Resampling.NEAREST)
 
     assert scaled.crop((10, 10, 10 + 24 * sw, 10 + 24 * sh)).tobytes() == expected.tobytes()
+
+
+def test_a_quoted_qr_error_correction_level_is_not_read_and_bad_utf8_is_replaced():
+    quoted = render_tspl(label('QRCODE 0,0,"H",1,A,0,"PICKUP-A001-PICKUP"'))
+    plain = render_tspl(label('QRCODE 0,0,L,1,A,0,"PICKUP-A001-PICKUP"'))
+    bad = render_tspl(label(b'QRCODE 0,0,L,1,A,0,"\xffA"'))
+
+    assert quoted.image.tobytes() == plain.image.tobytes()
+    assert bad.markers == ["qr:\ufffdA"]
+
+
+def test_each_printed_label_is_drawn_at_its_place_and_a_1_dot_gap_is_grey():
+    rendering = render_tspl(
+        tspl("SIZE 30 mm,20 mm", "GAP 1 dot,0", "CLS", "BAR 0,0,8,8", "PRINT 2")
+    )
+
+    assert rendering.image.size == (240, 321)
+    assert black(rendering.image, (0, 161, 240, 321)) == (0, 0, 8, 8)
+    assert colours(rendering.image, (0, 160, 240, 161)) == {GRAY}
+
+
+def test_a_long_text_past_the_edge_is_named_by_its_first_30_characters():
+    text = "0123456789" * 4
+    rendering = render_tspl(label(f'TEXT 0,0,"1",0,1,1,"{text}"'))
+
+    assert rendering.notes == [
+        f"1 texts run past the label's edge and are cut off (first: {text[:30]!r})"
+    ]
