@@ -275,6 +275,9 @@ def test_unknown_control_bytes_and_commands_are_red_boxes_of_their_bytes():
         (GS + b"!", "unknown 1d 21"),
         (FS + b"!", "unknown 1c 21"),
         (FS + b"W", "unknown 1c 57"),
+        (GS + b"V", "unknown 1d 56"),
+        (GS + b"H", "unknown 1d 48"),
+        (GS + b"k", "unknown 1d 6b"),
         (ESC + b"!", "unknown 1b 21"),
         (ESC + b"a", "unknown 1b 61"),
     ],
@@ -317,6 +320,9 @@ def test_a_drawer_or_buzzer_command_cut_short_shows_each_of_its_bytes():
         (GS + b"V\x00", []),
         (GS + b"VA\x00", []),
         (GS + b"H\x02", []),
+        (GS + b"(k\x00\x00", ["unknown 1d 28 6b"]),
+        (GS + b"v0\x00\x01\x00\x01\x00\xff", ["image 8x1"]),
+        (GS + b"kE\x00", ["barcode:"]),
     ],
 )
 def test_a_command_that_ends_the_stream_is_complete(command, markers):
@@ -343,6 +349,34 @@ def test_esc_parenthesis_and_esc_star_skip_their_data_counted_in_256s():
     assert rendering.lines == ["B"]
     assert rendering.markers == ["buzzer", "unknown 1b 2a 00", "unknown 1b 2a 20",
                                  "unknown 1b 2a 21"]  # fmt: skip
+
+
+def test_gs_parenthesis_and_a_raster_image_cut_short_show_each_of_their_bytes():
+    assert render_escpos(GS + b"(k\x00").markers == ["unknown 1d 28", "unknown 00"]
+    assert render_escpos(GS + b"v0\x00\x01\x00\x01").markers == [
+        "unknown 1d 76", "unknown 00", "unknown 01", "unknown 00", "unknown 01"
+    ]  # fmt: skip
+
+
+def test_gs_parenthesis_skips_its_data_counted_in_256s():
+    rendering = render_escpos(GS + b"(L\x00\x01" + b"x" * 256 + b"B\n")
+
+    assert rendering.lines == ["B"]
+    assert rendering.markers == ["unknown 1d 28 4c"]
+
+
+def test_a_raster_image_with_mode_byte_0_or_ascii_0():
+    rendering = render_escpos(GS + b"v\x00\x00\x01\x00\x01\x00\xff")
+
+    assert rendering.markers == ["image 8x1"]
+    assert black(rendering.image) == (0, 0, 8, 1)
+
+
+def test_double_width_text_is_the_normal_glyph_with_each_dot_doubled_across():
+    normal = render_escpos(b"H\n").image.crop((0, 0, 12, 24))
+    wide = render_escpos(GS + b"!\x10H\n").image.crop((0, 0, 24, 24))
+
+    assert wide.tobytes() == normal.resize((24, 24), Image.Resampling.NEAREST).tobytes()
 
 
 def test_esc_j_at_the_end_still_feeds_the_paper():
