@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from printing.preview import printable_dots, render_escpos
-from printing.preview.canvas import BLACK, BLUE, GRAY, RED, WHITE, qr_matrix
+from printing.preview.canvas import BLACK, BLUE, GRAY, RED, WHITE, qr_matrix, tag_width
 
 ESC, GS, FS, DLE = b"\x1b", b"\x1d", b"\x1c", b"\x10"
 
@@ -76,6 +76,7 @@ def test_a_tab_moves_to_the_next_stop_every_eight_columns():
 
     assert rendering.lines == ["A       B", "        C", "ABCDEFGH        I"]
     assert rendering.runs[0].width == 9 * 12
+    assert RED not in colours(rendering.image, (0, 0, 576, rendering.image.height))
 
 
 def test_font_b_bold_double_height_double_width_and_underline_from_esc_bang():
@@ -173,6 +174,20 @@ def test_alignment_centres_or_right_aligns_each_line():
     assert [run.x for run in rendering.runs] == [centre, 552, 552, 0, centre, 0, 552]
 
 
+def test_a_line_as_wide_as_the_paper_starts_at_its_left_edge_whatever_the_alignment():
+    rendering = render_escpos(
+        ESC + b"a\x02" + b"x" * 48 + b"\n" + ESC + b"a\x01" + b"y" * 48 + b"\n"
+    )
+
+    assert [run.x for run in rendering.runs] == [0, 0]
+
+
+def test_centred_text_of_an_odd_width_is_half_a_dot_left_of_centre():
+    rendering = render_escpos(ESC + b"a\x01" + ESC + b"M\x01A\n")
+
+    assert rendering.runs[0].x == (576 - 9) // 2
+
+
 def test_alignment_set_in_the_middle_of_a_line_applies_to_the_next_line():
     rendering = render_escpos(b"AB" + ESC + b"a\x02CD\nEF\n")
 
@@ -255,7 +270,7 @@ def test_unknown_control_bytes_and_commands_are_red_boxes_of_their_bytes():
     ]
     b = rendering.runs[1]
     assert b.text == "b"
-    assert b.x > 12 + 40
+    assert b.x == 12 + tag_width("unknown 01")
     # The box's outline, 20 dots high from the line's top + 2, its inside white.
     assert colours(rendering.image, (12, 2, 13, 22)) == {RED}
     assert colours(rendering.image, (12, 2, b.x, 3)) == {RED}
@@ -276,6 +291,7 @@ def test_unknown_control_bytes_and_commands_are_red_boxes_of_their_bytes():
         (FS + b"!", "unknown 1c 21"),
         (FS + b"W", "unknown 1c 57"),
         (GS + b"V", "unknown 1d 56"),
+        (FS + b"-", "unknown 1c 2d"),
         (GS + b"H", "unknown 1d 48"),
         (GS + b"k", "unknown 1d 6b"),
         (ESC + b"!", "unknown 1b 21"),
@@ -734,6 +750,16 @@ def test_esc_t_chooses_the_code_page_out_of_chinese_mode_and_notes_an_unknown_on
     assert rendering.notes[0] == "ESC t 99: a code table the preview does not know, kept cp850"
 
 
+def test_each_byte_from_0x80_out_of_chinese_mode_is_counted_and_undecodable_ones_too():
+    rendering = render_escpos(FS + b".\x80\x81\n" + FS + b"&\xfe\xff\xfe\xff\n")
+
+    assert rendering.notes == [
+        "2 undecodable characters in gb18030 (drawn as \ufffd in a red box): the bytes are in "
+        "another encoding than the printer's",
+        "Chinese mode is off: 2 bytes >= 0x80 print as cp437 characters, not as gb18030 text",
+    ]
+
+
 def test_a_single_byte_printer_reads_its_own_code_page():
     rendering = render_escpos(b"\x80\n", encoding="cp1252")
 
@@ -749,7 +775,7 @@ def test_big5_text_on_a_big5_printer():
 
 
 def test_gb_bytes_on_a_big5_printer_are_noticed_even_when_they_decode():
-    rendering = render_escpos("珍珠小狗".encode("gb18030") + b"\n", encoding="big5")
+    rendering = render_escpos(b"A" + "珍珠小狗".encode("gb18030") + b"\n", encoding="big5")
 
     assert rendering.notes == [
         "the text reads as gb18030, not big5: 3 of 4 two-byte characters are rare or "
