@@ -690,6 +690,16 @@ def test_bar_code_types_0_to_6_end_at_a_nul_the_others_have_a_length():
     assert rendering.lines == ["C"]
 
 
+def test_a_bar_codes_text_ends_at_its_own_nul_and_non_ascii_bytes_are_replaced():
+    bold_off = ESC + b"E\x00"
+    rendering = render_escpos(
+        bold_off + GS + b"k\x04AB\x00" + bold_off + GS + b"k\x04\x00" + GS + b"k\x04\xc3\xa9\x00C\n"
+    )
+
+    assert rendering.markers == ["barcode:AB", "barcode:", "barcode:\ufffd\ufffd"]
+    assert rendering.lines == ["C"]
+
+
 def test_fs_ampersand_and_fs_dot_switch_chinese_mode_on_and_off():
     rendering = render_escpos(FS + b".\xd6\xd0\n" + FS + b"&\xd6\xd0\n")
 

@@ -534,3 +534,11 @@ def test_a_long_text_past_the_edge_is_named_by_its_first_30_characters():
     assert rendering.notes == [
         f"1 texts run past the label's edge and are cut off (first: {text[:30]!r})"
     ]
+
+
+def test_erase_clears_exactly_its_rectangle_inside_a_bar():
+    image = render_tspl(label("BAR 0,0,20,20", "ERASE 5,5,5,5")).image
+
+    assert colours(image, (5, 5, 10, 10)) == {WHITE}
+    assert colours(image, (5, 10, 10, 11)) == {BLACK}
+    assert colours(image, (10, 5, 11, 10)) == {BLACK}
