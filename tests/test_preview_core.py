@@ -435,3 +435,22 @@ def test_text_runs_and_renderings_hold_what_they_are_given():
 
     assert (run.bold, run.scale_w, run.scale_h) == (False, 1, 1)
     assert (rendering.labels, rendering.lines, rendering.text()) == (0, [], "")
+
+
+def test_font_b_characters_are_each_drawn_in_their_9_dot_cell_and_bold_one_dot_wider():
+    plain = render_escpos(b"\x1bM\x01iiii\n").image
+    bold = render_escpos(b"\x1bM\x01\x1bE\x01iiii\n").image
+
+    first = black(plain, (0, 0, 9, 17))
+    assert first is not None
+    for column in range(1, 4):
+        assert black(plain, (9 * column, 0, 9 * column + 9, 17)) == first
+    assert black(bold, (0, 0, 9, 17)) == (first[0], first[1], first[2] + 1, first[3])
+    assert black(plain, (36, 0, 576, 30)) is None
+
+
+def test_a_chinese_character_fills_most_of_its_24_dot_cell():
+    box = black(render_escpos(b"\xd6\xd0\n").image)
+
+    assert box[2] - box[0] >= 16
+    assert box[3] - box[1] >= 20
