@@ -68,7 +68,10 @@ def test_an_empty_line_feeds_the_paper_by_one_line():
 
 
 def test_cr_before_lf_is_ignored():
-    assert render_escpos(b"A\r\nB\r\n").lines == ["A", "B"]
+    rendering = render_escpos(b"A\r\nB\r\n")
+
+    assert rendering.lines == ["A", "B"]
+    assert rendering.markers == []
 
 
 def test_a_tab_moves_to_the_next_stop_every_eight_columns():
