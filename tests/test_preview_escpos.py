@@ -35,7 +35,8 @@ def rows_of(image: Image.Image, colour: int) -> list[int]:
 @pytest.mark.parametrize(("paper", "dots"), [(80, 576), (58, 384), (76, 576), (60, 384)])
 def test_the_printable_width_is_that_of_the_nearest_paper(paper, dots):
     assert printable_dots(paper) == dots
-    assert render_escpos(b"", paper_width=paper).image.width == dots
+    rendering = render_escpos(b"", paper_width=paper)
+    assert rendering.image.width == rendering.width_dots == dots
 
 
 def test_a_300_dpi_printer_prints_72_mm_in_848_dots():
