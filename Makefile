@@ -63,13 +63,15 @@ MODULE ?=
 MUTATE_JOBS ?= 1
 # mutmut keeps its results and which tests reach which function across runs, but does not
 # notice an edited test: every run starts from scratch. Then the mutants not killed, and
-# killed/total per module ("no tests" and "survived" both count as not killed).
+# killed/total per module ("timeout", a mutant that loops for ever, counts as killed; "no
+# tests" and "survived" as not killed).
 mutate: $(VENV)/.dev-installed
+	@$(MAKE) --no-print-directory system-packages DEBIAN_PACKAGES="$(RUN_PACKAGES)"
 	rm -rf mutants
 	$(BIN)/mutmut run --max-children $(MUTATE_JOBS) $(if $(MODULE),"$(MODULE).*")
 	@$(BIN)/mutmut results | grep -v "not checked" || true
 	@$(BIN)/mutmut results --all true | awk -F': ' '$$2 != "not checked" { \
-		m = $$1; sub(/^ +/, "", m); sub(/\.x[^.]*$$/, "", m); n[m]++; if ($$2 == "killed") k[m]++ } \
+		m = $$1; sub(/^ +/, "", m); sub(/\.x[^.]*$$/, "", m); n[m]++; if ($$2 == "killed" || $$2 == "timeout") k[m]++ } \
 		END { for (m in n) printf "%-30s %4d/%-4d killed (%.1f %%)\n", m, k[m], n[m], 100 * k[m] / n[m] }'
 
 lint: $(VENV)/.dev-installed

@@ -241,7 +241,7 @@ class _Tspl:
         size = (len(matrix) if matrix else 21) * cell
 
         def op(draw: ImageDraw.ImageDraw, image: Image.Image) -> None:
-            if matrix is None:
+            if matrix is None:  # pragma: no mutate block (runs only without the qrcode package)
                 draw.rectangle((x, y, x + size - 1, y + size - 1), outline=BLACK, width=2)
                 draw.text((x + 3, y + size // 2), "QR", font=small_font(), fill=BLACK, anchor="lm")
                 return
@@ -303,7 +303,7 @@ class _Tspl:
             if id(label) not in cache:
                 cache[id(label)] = self.draw_label(label)
             image.paste(cache[id(label)], (0, y0))
-            if number:
+            if number and self.gap > 0:  # GAP 0: labels on continuous paper, no gap to draw
                 draw.rectangle((0, y0 - self.gap, self.width - 1, y0 - 1), fill=GRAY)
             for left, ltop, w, h, text, sw, sh in label.texts:
                 runs.append(TextRun(left, ltop + y0, w, h, text, False, sw, sh))
