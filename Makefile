@@ -58,9 +58,10 @@ bench: $(VENV)/.dev-installed
 	$(BIN)/python -m bench.run_all
 
 # Mutation testing of the pure core modules (docs/testing.md); not part of make test.
-# MODULE=printing.tspl runs one module; MUTATE_JOBS is the number of worker processes.
+# MODULE=printing.tspl runs one module; MUTATE_JOBS is the number of worker processes (one
+# a core by default).
 MODULE ?=
-MUTATE_JOBS ?= 1
+MUTATE_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
 # mutmut keeps its results and which tests reach which function across runs, but does not
 # notice an edited test: every run starts from scratch. Then the mutants not killed, and
 # killed/total per module ("timeout", a mutant that loops for ever, counts as killed; "no

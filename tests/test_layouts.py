@@ -567,6 +567,15 @@ def test_control_characters_in_any_field_print_as_if_they_were_never_typed():
         )
 
 
+def test_a_platform_order_number_that_is_only_a_control_character_prints_no_number():
+    dirty = Receipt(**{**DELIVERY.__dict__, "platform_order_no": " \x1b "})
+    clean = Receipt(**{**DELIVERY.__dict__, "platform_order_no": ""})
+    for paper in (58, 80):
+        assert render_receipt(dirty, paper_width=paper) == render_receipt(clean, paper_width=paper)
+    text = render_receipt(dirty, paper_width=80)
+    assert [line for line in text.splitlines() if line.startswith("类型:")] == ["类型: 外卖 美团"]
+
+
 def test_order_types_and_toppings():
     def type_line(**changes) -> str:
         receipt = Receipt(**{**DELIVERY.__dict__, **changes})
