@@ -34,6 +34,7 @@ from printing.preview.canvas import (
     wrap_note,
 )
 from printing.preview.charsets import REPLACEMENT, char_at, encoding_hint, multibyte_family
+from tests.services import unavailable
 
 WQY = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
 
@@ -228,7 +229,7 @@ def test_the_font_is_the_one_configured_or_none_when_configured_so(monkeypatch, 
 def test_without_the_setting_the_installed_cjk_font_is_found_quietly(monkeypatch, caplog):
     monkeypatch.delenv("PRINT_PREVIEW_FONT", raising=False)
     if not os.path.isfile(WQY):
-        pytest.skip("fonts-wqy-microhei is not installed (make mutate and make test install it)")
+        unavailable("fonts-wqy-microhei is not installed (make mutate and make test install it)")
 
     with caplog.at_level(logging.WARNING, logger="printing.preview"):
         assert find_cjk_font() == WQY
